@@ -1,0 +1,412 @@
+//! The entry point: one client for both services, built from code or from the environment.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use reqwest::header::HeaderValue;
+
+use crate::{
+    Credentials, Error, Result,
+    clock::{Clock, SystemClock},
+    pipeline::{Pipeline, Shared},
+    region::{Service, known_regions},
+    retry::RetryPolicy,
+};
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default timeout of a whole attempt, from connecting to the last byte of the response.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on the size of a response body; larger bodies are reported, not read.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A client for CodeArts Repo and CodeArts Check.
+///
+/// [`Client::repo`] and [`Client::check`] give the generated clients, whose methods are the
+/// operations (`add_group_webhook`, `update_code_check_webhook`, ...); both share one connection
+/// pool, the credentials and the retry policy.
+///
+/// ```no_run
+/// use codearts_webhooks::{Client, Credentials};
+///
+/// # async fn run() -> Result<(), codearts_webhooks::Error> {
+/// let client = Client::builder()
+///     .credentials(Credentials::aksk("AK...", "SK..."))
+///     .region("cn-north-4")
+///     .build()?;
+/// let hook = client
+///     .repo()
+///     .show_project_webhook()
+///     .project_id("a642c851d4dc4853b595e5c8a5e56df7")
+///     .hook_id(1)
+///     .send()
+///     .await?;
+/// println!("{:?}", hook.url);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    repo: crate::repo::Client,
+    check: crate::check::Client,
+}
+
+impl Client {
+    /// Starts building a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Builds a client from the official SDK's environment variables; see
+    /// [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// The CodeArts Repo client: webhooks, delivery logs and notification subscriptions.
+    pub fn repo(&self) -> &crate::repo::Client {
+        &self.repo
+    }
+
+    /// The CodeArts Check client: the task webhook switch.
+    pub fn check(&self) -> &crate::check::Client {
+        &self.check
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("repo_endpoint", &self.repo.baseurl)
+            .field("check_endpoint", &self.check.baseurl)
+            .field("repo", &self.repo.inner)
+            .field("check", &self.check.inner)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`]. Credentials and either a region or the endpoints are required.
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    region: Option<String>,
+    repo_endpoint: Option<String>,
+    check_endpoint: Option<String>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    user_agent: Option<String>,
+    clock: Option<Arc<dyn Clock>>,
+    proxy: Option<String>,
+    max_response_bytes: Option<usize>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("region", &self.region)
+            .field("repo_endpoint", &self.repo_endpoint)
+            .field("check_endpoint", &self.check_endpoint)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The credentials every request carries.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The Huawei Cloud region, e.g. `cn-north-4`: picks both services' official endpoints.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The CodeArts Repo endpoint, e.g. `https://codehub-ext.cn-north-4.myhuaweicloud.com`;
+    /// wins over the region's.
+    pub fn repo_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.repo_endpoint = Some(url.into());
+        self
+    }
+
+    /// The CodeArts Check endpoint; wins over the region's.
+    pub fn check_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.check_endpoint = Some(url.into());
+        self
+    }
+
+    /// How long to wait for a connection (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one attempt may take in all (default [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// When to retry (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The `User-Agent` header (default `codearts-webhooks-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The clock the signer reads (default the system clock); fix it to pin signatures in tests.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Sends every request through this HTTP(S) proxy, e.g. `http://proxy.example:3128`.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// The largest response body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// A builder filled from the official SDK's environment variables:
+    ///
+    /// - credentials: `HUAWEICLOUD_SDK_AK` and `HUAWEICLOUD_SDK_SK` (with optional
+    ///   `HUAWEICLOUD_SDK_PROJECT_ID` and `HUAWEICLOUD_SDK_SECURITY_TOKEN`), or
+    ///   `HUAWEICLOUD_SDK_AUTH_TOKEN` for an IAM token;
+    /// - region: `HUAWEICLOUD_SDK_REGION`;
+    /// - endpoint overrides: `HUAWEICLOUD_SDK_REGION_CODEARTSREPO_<REGION>` and
+    ///   `HUAWEICLOUD_SDK_REGION_CODEARTSCHECK_<REGION>`, the region upper-cased with `-` as `_`
+    ///   (the first of a comma-separated list is used).
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`ClientBuilder::from_env`] over any source of variables, e.g. a map in a test.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let (ak, sk, token) = (
+            var("HUAWEICLOUD_SDK_AK"),
+            var("HUAWEICLOUD_SDK_SK"),
+            var("HUAWEICLOUD_SDK_AUTH_TOKEN"),
+        );
+        let credentials = match (ak, sk, token) {
+            (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "both HUAWEICLOUD_SDK_AUTH_TOKEN and HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK are \
+                     set; unset one of them"
+                        .into(),
+                ));
+            }
+            (None, None, Some(token)) => {
+                for only_aksk in [
+                    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+                    "HUAWEICLOUD_SDK_PROJECT_ID",
+                ] {
+                    if var(only_aksk).is_some() {
+                        return Err(Error::Config(format!(
+                            "{only_aksk} goes with HUAWEICLOUD_SDK_AK/HUAWEICLOUD_SDK_SK, not with \
+                             HUAWEICLOUD_SDK_AUTH_TOKEN; unset it"
+                        )));
+                    }
+                }
+                Credentials::token(token)
+            }
+            (Some(ak), Some(sk), None) => {
+                let mut c = Credentials::aksk(ak, sk);
+                if let Some(p) = var("HUAWEICLOUD_SDK_PROJECT_ID") {
+                    c = c.with_project_id(p);
+                }
+                if let Some(t) = var("HUAWEICLOUD_SDK_SECURITY_TOKEN") {
+                    c = c.with_security_token(t);
+                }
+                c
+            }
+            (Some(_), None, None) => {
+                return Err(Error::Config(
+                    "HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is not; set it".into(),
+                ));
+            }
+            (None, Some(_), None) => {
+                return Err(Error::Config(
+                    "HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not; set it".into(),
+                ));
+            }
+            (None, None, None) => {
+                return Err(Error::Config(
+                    "no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or \
+                     HUAWEICLOUD_SDK_AUTH_TOKEN"
+                        .into(),
+                ));
+            }
+        };
+        let region = var("HUAWEICLOUD_SDK_REGION").ok_or_else(|| {
+            Error::Config(
+                "HUAWEICLOUD_SDK_REGION is not set; set it to a region such as cn-north-4".into(),
+            )
+        })?;
+        let suffix = region.to_ascii_uppercase().replace('-', "_");
+        let endpoint = |service: Service| {
+            var(&format!(
+                "HUAWEICLOUD_SDK_REGION_{}_{suffix}",
+                service.sdk_key()
+            ))
+            .map(|v| v.split(',').next().unwrap_or_default().trim().to_owned())
+        };
+        let mut builder = ClientBuilder::default()
+            .credentials(credentials)
+            .region(region);
+        builder.repo_endpoint = endpoint(Service::Repo);
+        builder.check_endpoint = endpoint(Service::Check);
+        Ok(builder)
+    }
+
+    /// Checks the settings and builds the client.
+    pub fn build(self) -> Result<Client> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::Config("no credentials: call .credentials(..), or use Client::from_env()".into())
+        })?;
+        credentials.check()?;
+        if let Some(region) = &self.region
+            && Service::Repo.endpoint(region).is_none()
+            && Service::Check.endpoint(region).is_none()
+        {
+            return Err(Error::Config(format!(
+                "unknown region {region:?}; known regions: {}",
+                known_regions().join(", ")
+            )));
+        }
+        let endpoint =
+            |service: Service, explicit: Option<String>| -> Result<(String, Option<Error>)> {
+                match explicit {
+                    Some(url) => Ok((check_endpoint_url(service, &url)?, None)),
+                    None => match self.region.as_deref().map(|r| (r, service.endpoint(r))) {
+                        Some((_, Some(url))) => Ok((url.to_owned(), None)),
+                        Some((region, None)) => Ok((
+                            unreachable_base(),
+                            Some(Error::ServiceNotInRegion {
+                                service,
+                                region: region.to_owned(),
+                            }),
+                        )),
+                        None => Ok((
+                            unreachable_base(),
+                            Some(Error::Config(format!(
+                                "no endpoint for {service}: set .region(..) or .{}",
+                                service.endpoint_setter()
+                            ))),
+                        )),
+                    },
+                }
+            };
+        let (repo_url, repo_missing) = endpoint(Service::Repo, self.repo_endpoint)?;
+        let (check_url, check_missing) = endpoint(Service::Check, self.check_endpoint)?;
+        if let (Some(Error::Config(msg)), Some(Error::Config(_))) = (&repo_missing, &check_missing)
+        {
+            return Err(Error::Config(format!(
+                "{msg}; no endpoint for CodeArts Check either"
+            )));
+        }
+
+        let http = http_client(
+            self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            self.proxy.as_deref(),
+        )?;
+        let user_agent = self
+            .user_agent
+            .unwrap_or_else(|| format!("codearts-webhooks-rust/{}", env!("CARGO_PKG_VERSION")));
+        let user_agent = HeaderValue::from_str(&user_agent).map_err(|_| {
+            Error::Config("the user agent contains a character not allowed in a header".into())
+        })?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let retry = self.retry.unwrap_or_default();
+        let max_response_bytes = self
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        let pipeline = |service: Service, missing: Option<Error>| {
+            Pipeline::new(Shared {
+                service,
+                credentials: credentials.clone(),
+                retry: retry.clone(),
+                clock: clock.clone(),
+                user_agent: user_agent.clone(),
+                missing,
+                max_response_bytes,
+            })
+        };
+        Ok(Client {
+            repo: crate::repo::Client::new_with_client(
+                &repo_url,
+                http.clone(),
+                pipeline(Service::Repo, repo_missing),
+            ),
+            check: crate::check::Client::new_with_client(
+                &check_url,
+                http,
+                pipeline(Service::Check, check_missing),
+            ),
+        })
+    }
+}
+
+/// Base URL of a service with no endpoint; `pre` refuses every call before it is used.
+fn unreachable_base() -> String {
+    "http://endpoint.not.configured.invalid".to_owned()
+}
+
+fn check_endpoint_url(service: Service, url: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("the {service} endpoint {url:?} is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::Config(format!(
+            "the {service} endpoint {url:?} must be an http:// or https:// URL with a host"
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "the {service} endpoint {url:?} must not have a query or fragment"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+    proxy: Option<&str>,
+) -> Result<reqwest::Client> {
+    #[cfg(not(feature = "native-tls"))]
+    {
+        // reqwest is built without a default crypto provider (aws-lc-rs is slow to build); ring
+        // is installed as the process default unless the application installed one already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        .no_proxy();
+    #[cfg(feature = "native-tls")]
+    {
+        builder = builder.tls_backend_native();
+    }
+    if let Some(proxy) = proxy {
+        let proxy = reqwest::Proxy::all(proxy).map_err(|e| {
+            Error::Config(format!("the proxy {proxy:?} is not a valid proxy URL: {e}"))
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Config(format!("could not set up HTTP: {e}")))
+}

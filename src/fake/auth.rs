@@ -1,0 +1,110 @@
+//! The fake's authentication: IAM tokens it was given, and AK/SK signatures it recomputes from
+//! the request as received, the way the API gateway does.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, SystemTime},
+};
+
+use http::request::Parts;
+
+use crate::signer::{self, SigningInput};
+
+/// Headers that must be signed when present: they carry identity.
+const MUST_SIGN: &[&str] = &["host", "x-sdk-date", "x-security-token", "x-project-id"];
+
+#[derive(Debug)]
+pub(super) struct Auth {
+    tokens: Vec<String>,
+    keys: HashMap<String, String>,
+    max_skew: Duration,
+}
+
+impl Auth {
+    pub fn new(tokens: Vec<String>, keys: HashMap<String, String>, max_skew: Duration) -> Self {
+        Auth {
+            tokens,
+            keys,
+            max_skew,
+        }
+    }
+
+    /// `Err` says, as the gateway would, why the request is not authenticated.
+    pub fn check(&self, parts: &Parts, body: &[u8]) -> Result<(), String> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(token) = header("x-auth-token") {
+            return match self.tokens.iter().any(|t| t == token) {
+                true => Ok(()),
+                false => Err("The token is invalid or has expired.".into()),
+            };
+        }
+        let Some(authorization) = header("authorization") else {
+            return Err(
+                "No credentials: send X-Auth-Token or an SDK-HMAC-SHA256 signature.".into(),
+            );
+        };
+        let fields = authorization
+            .strip_prefix("SDK-HMAC-SHA256 ")
+            .ok_or("The Authorization header is not an SDK-HMAC-SHA256 signature.")?;
+        let field = |name: &str| {
+            fields
+                .split(", ")
+                .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+                .ok_or(format!("The signature has no {name}."))
+        };
+        let (access, signed, signature) = (
+            field("Access")?,
+            field("SignedHeaders")?,
+            field("Signature")?,
+        );
+        let secret = self.keys.get(access).ok_or("The access key is unknown.")?;
+        let signed: Vec<&str> = signed.split(';').collect();
+        for name in MUST_SIGN {
+            if (header(name).is_some() || ["host", "x-sdk-date"].contains(name))
+                && !signed.contains(name)
+            {
+                return Err(format!("The header {name} must be signed."));
+            }
+        }
+        let date = header("x-sdk-date").ok_or("X-Sdk-Date is missing.")?;
+        let at = signer::parse_sdk_date(date).ok_or("X-Sdk-Date is not YYYYMMDDTHHMMSSZ.")?;
+        let now = SystemTime::now();
+        let skew = now
+            .duration_since(at)
+            .or_else(|e| Ok::<_, ()>(e.duration()))
+            .unwrap_or_default();
+        if skew > self.max_skew {
+            return Err("X-Sdk-Date is more than 15 minutes away from the server's time.".into());
+        }
+        let mut headers = Vec::with_capacity(signed.len());
+        for name in &signed {
+            let value = header(name).ok_or(format!("The signed header {name} is missing."))?;
+            headers.push((*name, value));
+        }
+        let expected = signer::sign(
+            access,
+            secret.as_bytes(),
+            date,
+            &SigningInput {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query().unwrap_or(""),
+                headers: &headers,
+                body,
+            },
+        );
+        let expected = expected
+            .authorization
+            .rsplit("Signature=")
+            .next()
+            .unwrap_or_default();
+        match constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+            true => Ok(()),
+            false => Err("The signature does not match the request.".into()),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,82 @@
+//! A typed client for the webhook APIs of Huawei Cloud CodeArts Repo (v4) and CodeArts Check.
+//!
+//! The operations are generated at build time from the OpenAPI descriptions in `openapi/`
+//! ([`repo`] and [`check`]); this crate adds what a generator cannot: [`Credentials`] (IAM token
+//! or AK/SK signing), regions and endpoints ([`ClientBuilder`]), one [`Error`] type, retries
+//! ([`RetryPolicy`]), input checks, Base64 handling for notification webhooks
+//! ([`notification`]) and paging ([`page`]).
+//!
+//! ```no_run
+//! use codearts_webhooks::{Client, Credentials, repo::types::WebhookParamsDto};
+//!
+//! # async fn run() -> Result<(), codearts_webhooks::Error> {
+//! let client = Client::builder()
+//!     .credentials(Credentials::token(std::env::var("IAM_TOKEN").unwrap_or_default()))
+//!     .region("cn-north-4")
+//!     .build()?;
+//! let hook = client
+//!     .repo()
+//!     .add_repository_webhook()
+//!     .repository_id(2111978605)
+//!     .body(WebhookParamsDto {
+//!         url: Some("https://ci.example.com/hook".into()),
+//!         name: Some("ci".into()),
+//!         push_events: Some(true),
+//!         push_events_branch_regex_filter: Some(".*".into()),
+//!         ..Default::default()
+//!     })
+//!     .send()
+//!     .await?;
+//! println!("created webhook {:?}", hook.id);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod auth;
+mod client;
+pub mod clock;
+pub mod enums;
+mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
+pub mod notification;
+pub mod page;
+mod pipeline;
+pub mod region;
+mod retry;
+pub mod signer;
+mod spec;
+mod validate;
+
+pub use auth::Credentials;
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+};
+pub use error::{BoxError, Error, Result, ServiceError};
+pub use pipeline::Pipeline;
+pub use progenitor_client::ResponseValue;
+pub use retry::RetryPolicy;
+
+/// The CodeArts Repo v4 client, generated from `openapi/codearts-repo.yaml`.
+#[allow(
+    missing_docs,
+    clippy::all,
+    unreachable_patterns,
+    unused_imports,
+    rustdoc::all
+)]
+pub mod repo {
+    include!(concat!(env!("OUT_DIR"), "/repo.rs"));
+}
+
+/// The CodeArts Check client, generated from `openapi/codearts-check.yaml`.
+#[allow(
+    missing_docs,
+    clippy::all,
+    unreachable_patterns,
+    unused_imports,
+    rustdoc::all
+)]
+pub mod check {
+    include!(concat!(env!("OUT_DIR"), "/check.rs"));
+}

@@ -1,0 +1,178 @@
+//! When and how long to wait before trying a request again.
+
+use std::{
+    hash::{BuildHasher, RandomState},
+    time::{Duration, SystemTime},
+};
+
+use reqwest::{Method, StatusCode, header::HeaderMap};
+
+/// Retry settings. The default makes up to 3 attempts on connection errors, timeouts, 429, 500,
+/// 502, 503 and 504, waiting 200 ms, then 400 ms, ... (at most 5 s) with jitter, or what
+/// `Retry-After` asks for (at most 60 s). Only GET, PUT and DELETE are retried: a POST is sent
+/// once unless [`RetryPolicy::retry_post`] is set, and a POST whose connection was refused is
+/// the one exception (it never reached the server).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+    retry_post: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
+            retry_post: false,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries: every request is attempted once.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Total attempts, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait before the first retry; it doubles with each retry, up to `max_backoff`.
+    pub fn initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// The longest wait between two attempts when the server does not say.
+    pub fn max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// The longest `Retry-After` honoured; a server asking for more gets its error returned.
+    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Also retry POST (webhook creation). Off by default: a POST whose answer was lost may have
+    /// created the webhook, and a retry would create a second one.
+    pub fn retry_post(mut self, yes: bool) -> Self {
+        self.retry_post = yes;
+        self
+    }
+
+    pub(crate) fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    pub(crate) fn may_resend(&self, method: &Method) -> bool {
+        *method != Method::POST || self.retry_post
+    }
+
+    /// The wait before attempt `attempt + 1`, after `attempt` attempts: capped exponential with
+    /// "equal jitter" (half fixed, half random) so that many clients do not retry in step.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
+            .min(self.max_backoff);
+        let half = exp / 2;
+        let jitter = RandomState::new().hash_one(attempt) % (half.as_nanos() as u64 + 1);
+        half + Duration::from_nanos(jitter)
+    }
+
+    /// The wait a response asks for, if it asks and the policy allows that long; `Err` when it
+    /// asks for more than `max_retry_after`.
+    pub(crate) fn retry_after(
+        &self,
+        headers: &HeaderMap,
+        now: SystemTime,
+    ) -> Result<Option<Duration>, ()> {
+        let Some(value) = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(None);
+        };
+        let wait = match value.trim().parse::<u64>() {
+            Ok(secs) => Duration::from_secs(secs),
+            Err(_) => match httpdate::parse_http_date(value) {
+                Ok(at) => at.duration_since(now).unwrap_or_default(),
+                Err(_) => return Ok(None),
+            },
+        };
+        if wait > self.max_retry_after {
+            Err(())
+        } else {
+            Ok(Some(wait))
+        }
+    }
+}
+
+/// The statuses a retry may fix.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        for attempt in 1..=10 {
+            let exp =
+                (Duration::from_millis(200) * (1 << (attempt - 1))).min(Duration::from_secs(5));
+            let wait = p.backoff(attempt);
+            assert!(
+                wait >= exp / 2 && wait <= exp,
+                "attempt {attempt}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_date_and_cap() {
+        let p = RetryPolicy::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut h = HeaderMap::new();
+        assert_eq!(p.retry_after(&h, now), Ok(None));
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(p.retry_after(&h, now), Ok(Some(Duration::from_secs(2))));
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(now + Duration::from_secs(7))
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(p.retry_after(&h, now), Ok(Some(Duration::from_secs(7))));
+        h.insert("retry-after", "61".parse().unwrap());
+        assert_eq!(p.retry_after(&h, now), Err(()));
+    }
+
+    #[test]
+    fn post_is_not_resent_unless_asked() {
+        assert!(!RetryPolicy::default().may_resend(&Method::POST));
+        assert!(RetryPolicy::default().may_resend(&Method::PUT));
+        assert!(
+            RetryPolicy::default()
+                .retry_post(true)
+                .may_resend(&Method::POST)
+        );
+        assert_eq!(RetryPolicy::none().attempts(), 1);
+        assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
+    }
+}

@@ -1,0 +1,254 @@
+//! Input checks, run on the final request before it is sent.
+//!
+//! The rules come from the OpenAPI description itself (lengths, ranges, item counts, enums,
+//! required fields), so the checks cannot drift from it; the few rules the description can only
+//! state in words (the group-webhook rules) are written out in [`group_webhook_rules`].
+
+use percent_encoding::percent_decode_str;
+use serde_json::Value;
+
+use crate::{
+    Error, Result,
+    spec::{Operation, Spec},
+};
+
+/// Checks a request of `operation` against the description, naming the first field at fault.
+pub(crate) fn check_request(
+    spec: &Spec,
+    operation: &str,
+    request: &reqwest::Request,
+) -> Result<()> {
+    let Some(op) = spec.operations.get(operation) else {
+        return Ok(());
+    };
+    let url = request.url();
+    let path: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+    let template_start = path.len().saturating_sub(op.segments.len());
+    let query: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    for param in &op.params {
+        let raw = if param.in_path {
+            let placeholder = format!("{{{}}}", param.name);
+            op.segments
+                .iter()
+                .position(|s| *s == placeholder)
+                .and_then(|i| path.get(template_start + i))
+                .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        } else {
+            query
+                .iter()
+                .find(|(k, _)| *k == param.name)
+                .map(|(_, v)| v.clone())
+        };
+        match raw {
+            None if param.required => return Err(Error::invalid(&param.name, "is required")),
+            None => {}
+            Some(raw) => check_value(
+                spec,
+                &param.schema,
+                &typed(&param.schema, &raw, &param.name)?,
+                &param.name,
+            )?,
+        }
+    }
+    if op.body.is_some() {
+        let body = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .unwrap_or_default();
+        check_body(spec, op, body)?;
+    }
+    Ok(())
+}
+
+/// Checks a JSON body of `op` against its schema and the documented cross-field rules.
+pub(crate) fn check_body(spec: &Spec, op: &Operation, body: &[u8]) -> Result<()> {
+    let Some(schema) = &op.body else {
+        return Ok(());
+    };
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))?;
+    check_value(spec, schema, &value, "body")?;
+    group_webhook_rules(op, &value)
+}
+
+/// A parameter's text as the JSON value its schema describes.
+fn typed(schema: &Value, raw: &str, field: &str) -> Result<Value> {
+    match schema["type"].as_str() {
+        Some("integer") => raw
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| Error::invalid(field, format!("must be an integer (got {raw:?})"))),
+        Some("boolean") => match raw {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(Error::invalid(
+                field,
+                format!("must be true or false (got {raw:?})"),
+            )),
+        },
+        _ => Ok(Value::String(raw.to_owned())),
+    }
+}
+
+/// Checks `value` against the constraint keywords of `schema` this description uses.
+pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &str) -> Result<()> {
+    let schema = spec.resolve(schema);
+    if value.is_null() {
+        return Ok(());
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        let list: Vec<String> = allowed
+            .iter()
+            .map(|v| v.to_string().replace('"', ""))
+            .collect();
+        return Err(Error::invalid(
+            field,
+            format!("must be one of {} (got {value})", list.join(", ")),
+        ));
+    }
+    match value {
+        Value::String(s) => {
+            let len = s.chars().count() as u64;
+            let rule = match (schema["minLength"].as_u64(), schema["maxLength"].as_u64()) {
+                (Some(min), Some(max)) if min == max && len != min => {
+                    Some(format!("exactly {min}"))
+                }
+                (_, Some(max)) if len > max => Some(format!("at most {max}")),
+                (Some(min), _) if len < min => Some(format!("at least {min}")),
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                return Err(Error::invalid(
+                    field,
+                    format!("must be {rule} characters long (got {len})"),
+                ));
+            }
+        }
+        Value::Number(n) => {
+            if let (Some(v), Some(min)) = (n.as_f64(), schema["minimum"].as_f64())
+                && v < min
+            {
+                return Err(Error::invalid(
+                    field,
+                    format!("must be at least {min} (got {n})"),
+                ));
+            }
+            if let (Some(v), Some(max)) = (n.as_f64(), schema["maximum"].as_f64())
+                && v > max
+            {
+                return Err(Error::invalid(
+                    field,
+                    format!("must be at most {max} (got {n})"),
+                ));
+            }
+        }
+        Value::Array(items) => {
+            if let Some(max) = schema["maxItems"]
+                .as_u64()
+                .filter(|m| items.len() as u64 > *m)
+            {
+                return Err(Error::invalid(
+                    field,
+                    format!("must have at most {max} items (got {})", items.len()),
+                ));
+            }
+            for (i, item) in items.iter().enumerate() {
+                check_value(spec, &schema["items"], item, &format!("{field}[{i}]"))?;
+            }
+        }
+        Value::Object(map) => {
+            for name in schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if map.get(name).is_none_or(Value::is_null) {
+                    return Err(Error::invalid(format!("{field}.{name}"), "is required"));
+                }
+            }
+            let props = &schema["properties"];
+            for (name, v) in map {
+                if let Some(prop) = props.get(name) {
+                    check_value(spec, prop, v, &format!("{field}.{name}"))?;
+                }
+            }
+        }
+        Value::Bool(_) | Value::Null => {}
+    }
+    Ok(())
+}
+
+/// The documented cross-field rules of `WebhookParamsRequestDto` (group webhooks).
+fn group_webhook_rules(op: &Operation, body: &Value) -> Result<()> {
+    if !matches!(
+        op.official.as_str(),
+        "AddGroupWebhook" | "UpdateGroupWebhook"
+    ) {
+        return Ok(());
+    }
+    let on = |name: &str| body[name] == true;
+    if ![
+        "push_events",
+        "tag_push_events",
+        "merge_requests_events",
+        "note_events",
+    ]
+    .iter()
+    .any(|e| on(e))
+    {
+        return Err(Error::invalid(
+            "body",
+            "must enable at least one of push_events, tag_push_events, merge_requests_events and note_events",
+        ));
+    }
+    let filled = |name: &str| match &body[name] {
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => false,
+    };
+    if on("push_events") && !filled("push_events_branch_regex_filter") {
+        return Err(Error::invalid(
+            "body.push_events_branch_regex_filter",
+            "is required when push_events is true (a branch regex such as \".*\")",
+        ));
+    }
+    if on("note_events") && !filled("note_plain_text_filter") {
+        return Err(Error::invalid(
+            "body.note_plain_text_filter",
+            "is required when note_events is true",
+        ));
+    }
+    Ok(())
+}
+
+/// Turns a generated builder's message into an input error that names the field.
+///
+/// The generated builders say `"hook_id was not initialized"` or
+/// `"conversion to `WebhookParamsRequestDto` for body failed: no value supplied for url"`.
+pub(crate) fn from_builder_message(msg: &str) -> Error {
+    if let Some(field) = msg.strip_suffix(" was not initialized") {
+        return Error::invalid(field, "is required");
+    }
+    if let Some(rest) = msg.strip_prefix("conversion to `")
+        && let Some((_, rest)) = rest.split_once("` for ")
+    {
+        let (field, detail) = rest.split_once(" failed").unwrap_or((rest, ""));
+        let detail = detail.trim_start_matches(": ");
+        if let Some(inner) = detail.strip_prefix("no value supplied for ") {
+            return Error::invalid(format!("{field}.{inner}"), "is required");
+        }
+        let rule = if detail.is_empty() {
+            "has the wrong type".to_owned()
+        } else {
+            detail.to_owned()
+        };
+        return Error::invalid(field, rule);
+    }
+    Error::invalid("request", msg)
+}

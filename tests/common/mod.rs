@@ -1,0 +1,233 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An OpenAPI description (`repo` or `check`) as JSON.
+pub fn spec(name: &str) -> Value {
+    let path = root().join(format!("openapi/codearts-{name}.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// Follows a local `$ref`.
+pub fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap(),
+        None => v,
+    }
+}
+
+/// One `example` of a description.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub operation: String,
+    /// `None` for the request body, else the response status.
+    pub status: Option<String>,
+    /// Name of the schema the example is given for (the `$ref` target), or `array:<item>`.
+    pub schema: String,
+    pub value: Value,
+}
+
+fn schema_name(schema: &Value) -> String {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return r.rsplit('/').next().unwrap().to_owned();
+    }
+    format!("array:{}", schema_name(&schema["items"]))
+}
+
+/// Every request and response example of the description.
+pub fn examples(spec: &Value) -> Vec<Example> {
+    let mut out = Vec::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for method in ["get", "put", "post", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let operation = op["operationId"].as_str().unwrap().to_owned();
+            if let Some(body) = op.get("requestBody") {
+                let media = &resolve(spec, body)["content"]["application/json"];
+                if let Some(value) = media.get("example") {
+                    out.push(Example {
+                        operation: operation.clone(),
+                        status: None,
+                        schema: schema_name(&media["schema"]),
+                        value: value.clone(),
+                    });
+                }
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let media = &resolve(spec, response)["content"]["application/json"];
+                if let Some(value) = media.get("example") {
+                    out.push(Example {
+                        operation: operation.clone(),
+                        status: Some(status.clone()),
+                        schema: schema_name(&media["schema"]),
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `value` without object members that are `null`, recursively: a decoded `None` is not
+/// re-encoded, so nulls are the one thing a round trip may drop.
+pub fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The official API pages the project starts from (`../shared/api-docs`).
+pub fn api_docs_dir() -> PathBuf {
+    let dir = root().join("../shared/api-docs");
+    assert!(
+        Path::new(&dir).is_dir(),
+        "the official API pages are expected at {}; they come with the project's shared/ folder",
+        dir.display()
+    );
+    dir
+}
+
+/// What an API page shows as its example request and responses.
+#[derive(Debug, Default)]
+pub struct PageExamples {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub request: Option<Value>,
+    pub responses: Vec<(String, Value)>,
+}
+
+/// Reads the examples of one page: the request line, the request body, and each
+/// `Status code: N` block.
+pub fn page_examples(file: &str) -> PageExamples {
+    let text = std::fs::read_to_string(api_docs_dir().join(file)).unwrap();
+    let start = text
+        .find("Example Requests")
+        .expect("an Example Requests section");
+    let section = &text[start..];
+    let mut page = PageExamples::default();
+    let mut status: Option<String> = None;
+    let lines = section.lines();
+    let mut json = String::new();
+    let mut depth = 0i32;
+    for line in lines {
+        let trimmed = line.trim();
+        if depth == 0 {
+            if let Some(code) = trimmed.strip_prefix("Status code: ") {
+                status = Some(code.trim().to_owned());
+                continue;
+            }
+            if page.method.is_empty()
+                && let Some((method, url)) = trimmed.split_once(' ')
+                && ["GET", "PUT", "POST", "DELETE"].contains(&method)
+            {
+                page.method = method.to_owned();
+                let path = url.trim_start_matches("https://{endpoint}");
+                let (path, query) = match path.split_once('?') {
+                    Some((p, q)) => (p, Some(q.to_owned())),
+                    None => (path, None),
+                };
+                page.path = path.to_owned();
+                page.query = query;
+                continue;
+            }
+            if !trimmed.starts_with('{') {
+                continue;
+            }
+        }
+        // JSON blocks start at the beginning of a line; a line may end one and start prose
+        // (`} Example Responses`), so only the part up to the closing brace is kept.
+        for (i, c) in line.char_indices() {
+            match c {
+                '{' | '[' => depth += 1,
+                '}' | ']' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                json.push_str(&line[..=i]);
+                let value: Value = serde_json::from_str(&json).unwrap();
+                match &status {
+                    None => page.request = Some(value),
+                    Some(s) => page.responses.push((s.clone(), value)),
+                }
+                json.clear();
+                // `} Status code: 401` closes one block and names the next on the same line.
+                if let Some((_, code)) = line[i + 1..].split_once("Status code: ") {
+                    status = Some(code.trim().to_owned());
+                }
+                break;
+            }
+        }
+        if depth > 0 {
+            json.push_str(line);
+            json.push('\n');
+        }
+    }
+    page
+}
+
+/// The five pages: file name and the operation each documents.
+pub const PAGES: &[(&str, &str, &str)] = &[
+    (
+        "000_9395c574e004c64c.txt",
+        "check",
+        "UpdateCodeCheckWebhook",
+    ),
+    ("001_c1d8fceee82e79b8.txt", "repo", "AddGroupWebhook"),
+    (
+        "002_cfcb8c8c618a9962.txt",
+        "repo",
+        "UpdateRepositoryWebhook",
+    ),
+    ("003_644728b6843e00d6.txt", "repo", "ShowProjectWebhook"),
+    (
+        "004_942d8f3c3f2556ca.txt",
+        "repo",
+        "UpdateNotificationSubscription",
+    ),
+];
+
+use codearts_webhooks::{Client, Credentials, RetryPolicy, fake::FakeCodeArts};
+
+/// The two credential modes the tests run in.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    Token,
+    AkSk,
+}
+
+pub const MODES: [Mode; 2] = [Mode::Token, Mode::AkSk];
+
+/// A client of `fake` in `mode`, retrying fast so that tests stay quick.
+pub fn client(fake: &FakeCodeArts, mode: Mode) -> Client {
+    let credentials = match mode {
+        Mode::Token => Credentials::token(fake.token()),
+        Mode::AkSk => {
+            let (ak, sk) = fake.key();
+            Credentials::aksk(ak, sk)
+        }
+    };
+    fake.client_builder()
+        .credentials(credentials)
+        .retry(RetryPolicy::default().initial_backoff(std::time::Duration::from_millis(5)))
+        .build()
+        .unwrap()
+}
+
+pub const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
