@@ -395,6 +395,8 @@ fn http_client(
     let mut builder = reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
+        // As the official SDK: a redirect is an answer to report, not to follow with credentials.
+        .redirect(reqwest::redirect::Policy::none())
         .no_proxy();
     #[cfg(feature = "native-tls")]
     {

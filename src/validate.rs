@@ -99,6 +99,32 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
     if value.is_null() {
         return Ok(());
     }
+    let expected = schema["type"].as_str();
+    let matches = match (expected, value) {
+        (None, _) => true,
+        (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => true,
+        (Some("array"), Value::Array(_)) | (Some("object"), Value::Object(_)) => true,
+        (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (Some("number"), Value::Number(_)) => true,
+        _ => false,
+    };
+    if !matches {
+        let article = if expected == Some("integer")
+            || expected == Some("array")
+            || expected == Some("object")
+        {
+            "an"
+        } else {
+            "a"
+        };
+        return Err(Error::invalid(
+            field,
+            format!(
+                "must be {article} {} (got {value})",
+                expected.unwrap_or("value")
+            ),
+        ));
+    }
     if let Some(allowed) = schema["enum"].as_array()
         && !allowed.contains(value)
     {
@@ -232,8 +258,9 @@ fn group_webhook_rules(op: &Operation, body: &Value) -> Result<()> {
 /// The generated builders say `"hook_id was not initialized"` or
 /// `"conversion to `WebhookParamsRequestDto` for body failed: no value supplied for url"`.
 pub(crate) fn from_builder_message(msg: &str) -> Error {
+    // progenitor appends `_` to names that are Rust keywords (`type` becomes `type_`).
     if let Some(field) = msg.strip_suffix(" was not initialized") {
-        return Error::invalid(field, "is required");
+        return Error::invalid(field.trim_end_matches('_'), "is required");
     }
     if let Some(rest) = msg.strip_prefix("conversion to `")
         && let Some((_, rest)) = rest.split_once("` for ")

@@ -1,0 +1,200 @@
+//! A whole session, in both credential modes, through success, service errors, retries and
+//! transport failures, with every log captured at TRACE and every error formatted three ways:
+//! no secret key, token or security token appears anywhere.
+
+mod common;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use codearts_webhooks::{
+    Client, Credentials, Error, RetryPolicy,
+    fake::{FakeCodeArts, Fault},
+    notification::ChatWebhook,
+    repo::types::{NotificationType, UpdateRepoNotificationSubscriptionDto, WebhookParamsDto},
+};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+const SK: &str = "sk-3f9a1c-very-secret";
+const TOKEN: &str = "iam-token-5e2b7d-very-secret";
+const SECURITY_TOKEN: &str = "security-token-a81c0f-very-secret";
+const WRONG_TOKEN: &str = "wrong-token-0c4d-very-secret";
+const HOOK_TOKEN: &str = "hook-token-99ae-very-secret";
+const CHAT_TOKEN: &str = "chat-token-71bb-very-secret";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn session(client: &Client, fake: &FakeCodeArts, seen: &mut Vec<String>) {
+    let r = client.repo();
+    let hook = r
+        .add_repository_webhook()
+        .repository_id(1)
+        .body(WebhookParamsDto {
+            url: Some("https://ci.example.com/hook".into()),
+            name: Some("ci".into()),
+            token: Some(HOOK_TOKEN.into()),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap();
+    seen.push(format!("{hook:?}"));
+    let chat = ChatWebhook::new("https://chat.example.com/hook").token(CHAT_TOKEN);
+    seen.push(format!("{chat:?}"));
+    let sub = r
+        .update_notification_subscription()
+        .repository_id(1)
+        .type_(NotificationType::Feishu)
+        .body(UpdateRepoNotificationSubscriptionDto {
+            webhook_config: Some(chat.encode().unwrap()),
+            ..Default::default()
+        })
+        .send()
+        .await
+        .unwrap();
+    seen.push(format!("{sub:?}"));
+    fake.inject(
+        "ShowRepositoryWebhook",
+        [
+            Fault::status(503),
+            Fault::status(502).body("<html>x</html>"),
+        ],
+    );
+    r.show_repository_webhook()
+        .repository_id(1)
+        .hook_id(hook.id.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let errors: Vec<Error> = vec![
+        r.show_repository_webhook()
+            .repository_id(1)
+            .hook_id(99_999)
+            .send()
+            .await
+            .unwrap_err()
+            .into(),
+        {
+            fake.inject(
+                "ListRepositoryWebhooks",
+                std::iter::repeat_n(Fault::drop_connection(), 3),
+            );
+            r.list_repository_webhooks()
+                .repository_id(1)
+                .send()
+                .await
+                .unwrap_err()
+                .into()
+        },
+        r.list_repository_webhooks()
+            .repository_id(1)
+            .limit(500)
+            .send()
+            .await
+            .unwrap_err()
+            .into(),
+    ];
+    for e in &errors {
+        seen.push(format!("{e}"));
+        seen.push(format!("{e:?}"));
+        seen.push(format!("{e:#?}"));
+    }
+}
+
+#[tokio::test]
+async fn no_secret_in_logs_debug_or_errors() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let fake = FakeCodeArts::builder()
+        .tokens([TOKEN])
+        .key("AKSESSION", SK)
+        .start()
+        .await
+        .unwrap();
+    let retry = RetryPolicy::default().initial_backoff(Duration::from_millis(1));
+    let mut seen = Vec::new();
+    let credentials = [
+        Credentials::token(TOKEN),
+        Credentials::aksk("AKSESSION", SK).with_security_token(SECURITY_TOKEN),
+    ];
+    for credentials in credentials {
+        seen.push(format!("{credentials:?} {credentials:#?}"));
+        let client = fake
+            .client_builder()
+            .credentials(credentials)
+            .retry(retry.clone())
+            .build()
+            .unwrap();
+        seen.push(format!("{client:?} {client:#?}"));
+        session(&client, &fake, &mut seen).await;
+    }
+    // A wrong token: the 401 error must not echo it either.
+    let wrong = fake
+        .client_builder()
+        .credentials(Credentials::token(WRONG_TOKEN))
+        .build()
+        .unwrap();
+    let e = Error::from(
+        wrong
+            .repo()
+            .list_group_webhooks()
+            .group_id(1)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(401));
+    seen.push(format!("{e} {e:?} {e:#?}"));
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("codearts_request"),
+        "the request spans were captured"
+    );
+    assert!(
+        logs.contains("operation=\"show_repository_webhook\""),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("attempt=3")
+            && logs.contains("status=200")
+            && logs.contains("request_id=\"fake-"),
+        "{logs}"
+    );
+    assert!(logs.contains("duration_ms="), "{logs}");
+    let everything = format!("{logs}\n{}", seen.join("\n"));
+    for secret in [
+        SK,
+        TOKEN,
+        SECURITY_TOKEN,
+        WRONG_TOKEN,
+        HOOK_TOKEN,
+        CHAT_TOKEN,
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
+    }
+}
