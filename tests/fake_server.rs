@@ -17,37 +17,9 @@ use codearts_webhooks::{
     },
     signer,
 };
-use common::{MODES, Mode, PROJECT, client};
+use common::{ALL_OPERATIONS, MODES, Mode, PROJECT, client};
 use futures_util::TryStreamExt;
 use serde_json::{Value, json};
-
-const ALL_OPERATIONS: [&str; 25] = [
-    "AddGroupWebhook",
-    "ListGroupWebhooks",
-    "ShowGroupWebhook",
-    "UpdateGroupWebhook",
-    "RemoveGroupWebhook",
-    "ListGroupWebhookLogs",
-    "ShowGroupWebhookLog",
-    "AddProjectWebhook",
-    "ListProjectWebhooks",
-    "ShowProjectWebhook",
-    "UpdateProjectWebhook",
-    "RemoveProjectWebhook",
-    "ListProjectWebhookLogs",
-    "ShowProjectWebhookLog",
-    "AddRepositoryWebhook",
-    "ListRepositoryWebhooks",
-    "ShowRepositoryWebhook",
-    "UpdateRepositoryWebhook",
-    "RemoveRepositoryWebhook",
-    "ListRepositoryWebhookLogs",
-    "ShowRepositoryWebhookLog",
-    "ShowNotificationSubscription",
-    "UpdateNotificationSubscription",
-    "ShowNotificationSubscriptionsStatus",
-    "UpdateCodeCheckWebhook",
-];
 
 fn params(name: &str) -> WebhookParamsDto {
     WebhookParamsDto {

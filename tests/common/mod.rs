@@ -231,3 +231,143 @@ pub fn client(fake: &FakeCodeArts, mode: Mode) -> Client {
 }
 
 pub const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
+
+/// Calls operation `op` (official name) with fixed valid arguments; the `Ok` value is the
+/// status of the answer.
+pub async fn call_operation(c: &Client, op: &str) -> Result<u16, codearts_webhooks::Error> {
+    use codearts_webhooks::repo::types::{
+        NotificationType, UpdateRepoNotificationSubscriptionDto, WebhookParamsDto,
+        WebhookParamsRequestDto,
+    };
+    let r = c.repo();
+    let p = || WebhookParamsDto {
+        url: Some("https://x.example".into()),
+        name: Some("n".into()),
+        ..Default::default()
+    };
+    let g = || {
+        WebhookParamsRequestDto::builder()
+            .url("https://x.example")
+            .name("n")
+            .tag_push_events(true)
+    };
+    let n = || UpdateRepoNotificationSubscriptionDto {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    let t = NotificationType::Email;
+    macro_rules! status {
+        ($call:expr) => {
+            $call
+                .send()
+                .await
+                .map(|v| v.status().as_u16())
+                .map_err(codearts_webhooks::Error::from)
+        };
+    }
+    match op {
+        "AddGroupWebhook" => status!(r.add_group_webhook().group_id(1).body(g())),
+        "ListGroupWebhooks" => status!(r.list_group_webhooks().group_id(1)),
+        "ShowGroupWebhook" => status!(r.show_group_webhook().group_id(1).hook_id(1)),
+        "UpdateGroupWebhook" => status!(r.update_group_webhook().group_id(1).hook_id(1).body(g())),
+        "RemoveGroupWebhook" => status!(r.remove_group_webhook().group_id(1).hook_id(1)),
+        "ListGroupWebhookLogs" => status!(r.list_group_webhook_logs().group_id(1).hook_id(1)),
+        "ShowGroupWebhookLog" => {
+            status!(r.show_group_webhook_log().group_id(1).hook_id(1).log_id(1))
+        }
+        "AddProjectWebhook" => status!(r.add_project_webhook().project_id(PROJECT).body(p())),
+        "ListProjectWebhooks" => status!(r.list_project_webhooks().project_id(PROJECT)),
+        "ShowProjectWebhook" => status!(r.show_project_webhook().project_id(PROJECT).hook_id(1)),
+        "UpdateProjectWebhook" => status!(
+            r.update_project_webhook()
+                .project_id(PROJECT)
+                .hook_id(1)
+                .body(p())
+        ),
+        "RemoveProjectWebhook" => {
+            status!(r.remove_project_webhook().project_id(PROJECT).hook_id(1))
+        }
+        "ListProjectWebhookLogs" => {
+            status!(r.list_project_webhook_logs().project_id(PROJECT).hook_id(1))
+        }
+        "ShowProjectWebhookLog" => status!(
+            r.show_project_webhook_log()
+                .project_id(PROJECT)
+                .hook_id(1)
+                .log_id(1)
+        ),
+        "AddRepositoryWebhook" => status!(r.add_repository_webhook().repository_id(1).body(p())),
+        "ListRepositoryWebhooks" => status!(r.list_repository_webhooks().repository_id(1)),
+        "ShowRepositoryWebhook" => status!(r.show_repository_webhook().repository_id(1).hook_id(1)),
+        "UpdateRepositoryWebhook" => status!(
+            r.update_repository_webhook()
+                .repository_id(1)
+                .hook_id(1)
+                .body(p())
+        ),
+        "RemoveRepositoryWebhook" => {
+            status!(r.remove_repository_webhook().repository_id(1).hook_id(1))
+        }
+        "ListRepositoryWebhookLogs" => {
+            status!(r.list_repository_webhook_logs().repository_id(1).hook_id(1))
+        }
+        "ShowRepositoryWebhookLog" => status!(
+            r.show_repository_webhook_log()
+                .repository_id(1)
+                .hook_id(1)
+                .log_id(1)
+        ),
+        "ShowNotificationSubscription" => {
+            status!(r.show_notification_subscription().repository_id(1).type_(t))
+        }
+        "UpdateNotificationSubscription" => {
+            status!(
+                r.update_notification_subscription()
+                    .repository_id(1)
+                    .type_(t)
+                    .body(n())
+            )
+        }
+        "ShowNotificationSubscriptionsStatus" => {
+            status!(r.show_notification_subscriptions_status().repository_id(1))
+        }
+        "UpdateCodeCheckWebhook" => {
+            status!(
+                c.check()
+                    .update_code_check_webhook()
+                    .task_id("t")
+                    .body_map(|b| b.is_set_mr_webhook(true))
+            )
+        }
+        other => panic!("unknown operation {other}"),
+    }
+}
+
+/// The official names of all 25 operations.
+pub const ALL_OPERATIONS: [&str; 25] = [
+    "AddGroupWebhook",
+    "ListGroupWebhooks",
+    "ShowGroupWebhook",
+    "UpdateGroupWebhook",
+    "RemoveGroupWebhook",
+    "ListGroupWebhookLogs",
+    "ShowGroupWebhookLog",
+    "AddProjectWebhook",
+    "ListProjectWebhooks",
+    "ShowProjectWebhook",
+    "UpdateProjectWebhook",
+    "RemoveProjectWebhook",
+    "ListProjectWebhookLogs",
+    "ShowProjectWebhookLog",
+    "AddRepositoryWebhook",
+    "ListRepositoryWebhooks",
+    "ShowRepositoryWebhook",
+    "UpdateRepositoryWebhook",
+    "RemoveRepositoryWebhook",
+    "ListRepositoryWebhookLogs",
+    "ShowRepositoryWebhookLog",
+    "ShowNotificationSubscription",
+    "UpdateNotificationSubscription",
+    "ShowNotificationSubscriptionsStatus",
+    "UpdateCodeCheckWebhook",
+];

@@ -1,0 +1,467 @@
+//! The fault matrix (see RELIABILITY.md): each row against each kind of operation it applies
+//! to, over loopback TCP against the fake's fault injection. After every row the same client
+//! must still work.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use codearts_webhooks::{
+    Client, Credentials, Error, RetryPolicy,
+    fake::{FakeCodeArts, Fault},
+    repo::types::WebhookParamsDto,
+};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const REPO: i32 = 77;
+
+/// The five kinds of operation, each as its official name.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    List,
+    Show,
+    Put,
+    Post,
+    Delete,
+}
+
+const KINDS: [Kind; 5] = [Kind::List, Kind::Show, Kind::Put, Kind::Post, Kind::Delete];
+
+impl Kind {
+    fn operation(self) -> &'static str {
+        match self {
+            Kind::List => "ListRepositoryWebhooks",
+            Kind::Show => "ShowRepositoryWebhook",
+            Kind::Put => "UpdateRepositoryWebhook",
+            Kind::Post => "AddRepositoryWebhook",
+            Kind::Delete => "RemoveRepositoryWebhook",
+        }
+    }
+
+    fn idempotent(self) -> bool {
+        self != Kind::Post
+    }
+
+    fn has_success_body(self) -> bool {
+        self != Kind::Delete
+    }
+}
+
+fn params() -> WebhookParamsDto {
+    WebhookParamsDto {
+        url: Some("https://ci.example.com/hook".into()),
+        name: Some("ci".into()),
+        ..Default::default()
+    }
+}
+
+/// Calls `kind` on a webhook that exists (created fresh, so a successful DELETE works).
+async fn call(c: &Client, kind: Kind) -> Result<(), Error> {
+    let r = c.repo();
+    let id = match kind {
+        Kind::Show | Kind::Put | Kind::Delete => r
+            .add_repository_webhook()
+            .repository_id(REPO)
+            .body(params())
+            .send()
+            .await?
+            .id
+            .unwrap(),
+        _ => 0,
+    };
+    match kind {
+        Kind::List => r
+            .list_repository_webhooks()
+            .repository_id(REPO)
+            .send()
+            .await
+            .map(drop)?,
+        Kind::Show => r
+            .show_repository_webhook()
+            .repository_id(REPO)
+            .hook_id(id)
+            .send()
+            .await
+            .map(drop)?,
+        Kind::Put => r
+            .update_repository_webhook()
+            .repository_id(REPO)
+            .hook_id(id)
+            .body(params())
+            .send()
+            .await
+            .map(drop)?,
+        Kind::Post => r
+            .add_repository_webhook()
+            .repository_id(REPO)
+            .body(params())
+            .send()
+            .await
+            .map(drop)?,
+        Kind::Delete => r
+            .remove_repository_webhook()
+            .repository_id(REPO)
+            .hook_id(id)
+            .send()
+            .await
+            .map(drop)?,
+    }
+    Ok(())
+}
+
+fn client(fake: &FakeCodeArts, retry: RetryPolicy, timeout: Duration) -> Client {
+    let (ak, sk) = fake.key();
+    fake.client_builder()
+        .credentials(Credentials::aksk(ak, sk))
+        .retry(retry)
+        .timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().initial_backoff(Duration::from_millis(2))
+}
+
+/// Runs `kind` with `faults` queued; returns the result, how many requests the server saw, and
+/// how long it took. Then checks that the same client still works.
+async fn run(
+    fake: &FakeCodeArts,
+    c: &Client,
+    kind: Kind,
+    faults: Vec<Fault>,
+) -> (Result<(), Error>, usize, Duration) {
+    // Prepare first (a PUT/DELETE/show needs a webhook) without faults, then script the call.
+    let op = kind.operation();
+    let r = c.repo();
+    let id = r
+        .add_repository_webhook()
+        .repository_id(REPO)
+        .body(params())
+        .send()
+        .await
+        .unwrap()
+        .id
+        .unwrap();
+    fake.inject(op, faults);
+    let before = fake.requests(op);
+    let start = Instant::now();
+    let result: Result<(), Error> = match kind {
+        Kind::List => r
+            .list_repository_webhooks()
+            .repository_id(REPO)
+            .send()
+            .await
+            .map(drop)
+            .map_err(Into::into),
+        Kind::Show => r
+            .show_repository_webhook()
+            .repository_id(REPO)
+            .hook_id(id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(Into::into),
+        Kind::Put => r
+            .update_repository_webhook()
+            .repository_id(REPO)
+            .hook_id(id)
+            .body(params())
+            .send()
+            .await
+            .map(drop)
+            .map_err(Into::into),
+        Kind::Post => r
+            .add_repository_webhook()
+            .repository_id(REPO)
+            .body(params())
+            .send()
+            .await
+            .map(drop)
+            .map_err(Into::into),
+        Kind::Delete => r
+            .remove_repository_webhook()
+            .repository_id(REPO)
+            .hook_id(id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(Into::into),
+    };
+    let elapsed = start.elapsed();
+    let sent = fake.requests(op) - before;
+    call(c, kind)
+        .await
+        .unwrap_or_else(|e| panic!("{kind:?}: the client is unusable after the fault: {e}"));
+    (result, sent, elapsed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn row_429_with_retry_after_then_success() {
+    // One fake per kind: faults are queued per operation, and the rows run at the same time.
+    let rows = KINDS.map(|kind| async move {
+        let fake = FakeCodeArts::start().await.unwrap();
+        let c = client(&fake, fast_retries(), Duration::from_secs(10));
+        let (result, sent, elapsed) = run(
+            &fake,
+            &c,
+            kind,
+            vec![Fault::status(429).header("Retry-After", "1")],
+        )
+        .await;
+        if kind.idempotent() {
+            assert!(result.is_ok(), "{kind:?}: {result:?}");
+            assert_eq!(sent, 2, "{kind:?}");
+            assert!(
+                elapsed >= Duration::from_secs(1),
+                "{kind:?} waited only {elapsed:?}"
+            );
+        } else {
+            assert_eq!(
+                result.unwrap_err().status(),
+                Some(StatusCode::TOO_MANY_REQUESTS)
+            );
+            assert_eq!(sent, 1, "a POST is sent exactly once");
+        }
+    });
+    futures_util::future::join_all(rows).await;
+}
+
+#[tokio::test]
+async fn row_5xx_retried_to_the_limit_then_reported() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let c = client(&fake, fast_retries(), Duration::from_secs(10));
+    let html =
+        "<html><body><h1>502 Bad Gateway</h1>".to_owned() + &"x".repeat(4000) + "</body></html>";
+    for kind in KINDS {
+        for (status, body) in [
+            (500, String::new()),
+            (502, html.clone()),
+            (503, String::new()),
+            (504, String::new()),
+        ] {
+            let fault = Fault::status(status)
+                .header("content-type", "text/html")
+                .body(body.clone());
+            let attempts = if kind.idempotent() { 3 } else { 1 };
+            let (result, sent, _) = run(&fake, &c, kind, vec![fault; attempts]).await;
+            let e = result.unwrap_err();
+            let s = e
+                .service_error()
+                .unwrap_or_else(|| panic!("{kind:?} {status}: {e:?}"));
+            assert_eq!(s.status.as_u16(), status);
+            assert_eq!(s.error_code, status.to_string());
+            assert!(s.request_id.is_some());
+            assert!(s.error_msg.chars().count() <= 513, "bounded excerpt");
+            if status == 502 {
+                assert!(
+                    s.error_msg
+                        .starts_with("<html><body><h1>502 Bad Gateway</h1>")
+                );
+            }
+            assert_eq!(sent, attempts, "{kind:?} {status}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn row_connection_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = Client::builder()
+        .credentials(Credentials::token("t"))
+        .repo_endpoint(format!("http://127.0.0.1:{port}"))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+    for kind in KINDS {
+        let e = call(&c, kind).await.unwrap_err();
+        assert!(matches!(e, Error::Connect(_)), "{kind:?}: {e:?}");
+        assert!(e.is_retryable());
+    }
+}
+
+#[tokio::test]
+async fn row_connection_reset_or_closed_mid_body() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let c = client(&fake, fast_retries(), Duration::from_secs(10));
+    for kind in KINDS {
+        for fault in [
+            Fault::drop_connection(),
+            Fault::drop_mid_body(200, r#"{"id": 1, "url": "https://x", "name": "n"}"#),
+        ] {
+            let attempts = if kind.idempotent() { 3 } else { 1 };
+            let (result, sent, _) = run(&fake, &c, kind, vec![fault.clone(); attempts]).await;
+            let e = result.unwrap_err();
+            assert!(
+                matches!(e, Error::Transport(_)),
+                "{kind:?} {fault:?}: {e:?}"
+            );
+            assert_eq!(sent, attempts, "{kind:?} {fault:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn row_server_that_never_answers() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let timeout = Duration::from_millis(400);
+    let c = client(&fake, RetryPolicy::none(), timeout);
+    let rows = KINDS.map(|kind| {
+        let (fake, c) = (&fake, &c);
+        async move {
+            let (result, sent, elapsed) = run(fake, c, kind, vec![Fault::hang()]).await;
+            let e = result.unwrap_err();
+            assert!(matches!(e, Error::Timeout(_)), "{kind:?}: {e:?}");
+            assert!(e.to_string().contains("timed out"));
+            assert_eq!(sent, 1);
+            assert!(
+                elapsed >= timeout && elapsed < timeout + Duration::from_millis(600),
+                "{kind:?}: {elapsed:?}"
+            );
+        }
+    });
+    futures_util::future::join_all(rows).await;
+}
+
+#[tokio::test]
+async fn row_bad_success_bodies() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let c = client(&fake, fast_retries(), Duration::from_secs(10));
+    let json = |body: &[u8]| {
+        Fault::status(200)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+    };
+    let ten_mb = vec![b'['; 10 * 1024 * 1024];
+    let rows: Vec<(&str, Fault, &str)> = vec![
+        ("truncated", json(br#"{"id": 1, "url": "#), "EOF"),
+        (
+            "not JSON",
+            json(b"<html>maintenance</html>"),
+            "expected value",
+        ),
+        ("empty", json(b""), "EOF"),
+        (
+            "wrong content type",
+            Fault::status(200)
+                .header("content-type", "text/plain")
+                .body("[]"),
+            "is not JSON",
+        ),
+        ("10 MB", json(&ten_mb), "larger than"),
+    ];
+    for kind in KINDS.into_iter().filter(|k| k.has_success_body()) {
+        for (row, fault, reason) in &rows {
+            // A list answers an array: truncate one of those.
+            let fault = match (*row, kind) {
+                ("truncated", Kind::List) => json(br#"[{"id": 1, "url": "#),
+                _ => fault.clone(),
+            };
+            // 200 is declared by every one of these operations (add and update also declare 201).
+            let (result, sent, _) = run(&fake, &c, kind, vec![fault]).await;
+            match result.unwrap_err() {
+                Error::Decode {
+                    status,
+                    request_id,
+                    reason: r,
+                    ..
+                } => {
+                    assert_eq!(status, Some(StatusCode::OK), "{kind:?} {row}");
+                    assert!(request_id.is_some(), "{kind:?} {row}");
+                    assert!(r.contains(reason), "{kind:?} {row}: {r}");
+                }
+                other => panic!("{kind:?} {row}: {other:?}"),
+            }
+            assert_eq!(sent, 1, "a decode error is not retried");
+        }
+    }
+}
+
+#[tokio::test]
+async fn row_error_shapes_undeclared_statuses_and_204() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let c = client(&fake, fast_retries(), Duration::from_secs(10));
+    for kind in KINDS {
+        let rows: Vec<(Fault, u16, &str, &str)> = vec![
+            (
+                Fault::json(
+                    403,
+                    json!({"error_code": "CH.004403", "error_msg": "denied"}),
+                ),
+                403,
+                "CH.004403",
+                "denied",
+            ),
+            (
+                Fault::json(400, json!({"errorCode": "DEV.1", "errorMsg": "camel"})),
+                400,
+                "DEV.1",
+                "camel",
+            ),
+            (
+                Fault::json(404, json!({"code": "CH.010117", "message": "gone"})),
+                404,
+                "CH.010117",
+                "gone",
+            ),
+            (
+                Fault::json(
+                    401,
+                    json!({"error": {"code": "X.1", "message": "nested"}, "status": "failed"}),
+                ),
+                401,
+                "X.1",
+                "nested",
+            ),
+            (
+                Fault::json(418, json!({"error_code": "TEA", "error_msg": "teapot"})),
+                418,
+                "TEA",
+                "teapot",
+            ),
+            (
+                Fault::status(302).header("location", "https://elsewhere.example/"),
+                302,
+                "302",
+                "",
+            ),
+        ];
+        for (fault, status, code, msg) in rows {
+            let (result, sent, _) = run(&fake, &c, kind, vec![fault]).await;
+            let e = result.unwrap_err();
+            let s = e
+                .service_error()
+                .unwrap_or_else(|| panic!("{kind:?} {status}: {e:?}"));
+            assert_eq!(
+                (
+                    s.status.as_u16(),
+                    s.error_code.as_str(),
+                    s.error_msg.as_str()
+                ),
+                (status, code, msg)
+            );
+            assert!(s.request_id.is_some());
+            assert_eq!(sent, 1);
+        }
+        if kind.has_success_body() {
+            let (result, _, _) = run(&fake, &c, kind, vec![Fault::status(204)]).await;
+            let e = result.unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    Error::Decode {
+                        status: Some(StatusCode::NO_CONTENT),
+                        request_id: Some(_),
+                        ..
+                    }
+                ),
+                "{kind:?}: {e:?}"
+            );
+        }
+    }
+}
