@@ -186,13 +186,17 @@ impl Pipeline {
                 None => break,
             }
         }
-        let mut out = http::Response::builder()
-            .status(status)
-            .version(resp.version());
-        if let Some(h) = out.headers_mut() {
-            *h = resp.headers().clone();
-        }
         let request_id = request_id(resp.headers()).map(str::to_owned);
+        let json = is_json(resp.headers());
+        let content_type = content_type_of(resp.headers()).to_owned();
+        // Keep the URL: rebuilding a response without one makes reqwest parse a placeholder.
+        let mut out =
+            reqwest::ResponseBuilderExt::url(http::Response::builder(), resp.url().clone())
+                .status(status)
+                .version(resp.version());
+        if let Some(h) = out.headers_mut() {
+            *h = std::mem::take(resp.headers_mut());
+        }
         let body = if !status.is_success() {
             let (error_code, error_msg) = error_details(status, &body);
             let canonical = serde_json::json!({ "error_code": error_code, "error_msg": error_msg });
@@ -207,12 +211,9 @@ impl Pipeline {
                     format!("the body is larger than the {max}-byte limit"),
                     None,
                 ))
-            } else if !is_json(resp.headers()) {
+            } else if !json {
                 Some((
-                    format!(
-                        "the content type {:?} is not JSON",
-                        content_type(resp.headers())
-                    ),
+                    format!("the content type {content_type:?} is not JSON"),
                     None,
                 ))
             } else {
@@ -390,7 +391,7 @@ fn request_id(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-request-id").and_then(|v| v.to_str().ok())
 }
 
-fn content_type(headers: &HeaderMap) -> &str {
+fn content_type_of(headers: &HeaderMap) -> &str {
     headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -399,7 +400,7 @@ fn content_type(headers: &HeaderMap) -> &str {
 
 /// JSON, or no content type at all (some gateways leave it out).
 fn is_json(headers: &HeaderMap) -> bool {
-    let ct = content_type(headers).to_ascii_lowercase();
+    let ct = content_type_of(headers).to_ascii_lowercase();
     let essence = ct.split(';').next().unwrap_or("").trim();
     essence.is_empty() || essence == "application/json" || essence.ends_with("+json")
 }

@@ -12,8 +12,6 @@ use crate::region::Service;
 pub(crate) struct Operation {
     /// The official name, e.g. `AddGroupWebhook`.
     pub official: String,
-    /// Path template segments, e.g. `["v4", "groups", "{group_id}", "hooks"]`.
-    pub segments: Vec<String>,
     /// Path and query parameters.
     pub params: Vec<Param>,
     /// Schema of the JSON body, if the operation takes one.
@@ -24,7 +22,9 @@ pub(crate) struct Operation {
 #[derive(Debug)]
 pub(crate) struct Param {
     pub name: String,
-    pub in_path: bool,
+    /// For a path parameter, its segment's position counted from the end of the path (0 is
+    /// the last), so that a base URL with a path prefix does not matter.
+    pub from_end: Option<usize>,
     pub required: bool,
     pub schema: Value,
 }
@@ -60,6 +60,11 @@ impl Spec {
             for method in ["get", "put", "post", "delete", "patch"] {
                 let Some(op) = item.get(method) else { continue };
                 let official = op["operationId"].as_str().unwrap_or_default().to_owned();
+                let segments: Vec<String> = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect();
                 let params = shared
                     .into_iter()
                     .chain(op.get("parameters"))
@@ -67,9 +72,14 @@ impl Spec {
                     .flatten()
                     .map(|p| {
                         let p = resolve(&root, p);
+                        let name = p["name"].as_str().unwrap_or_default().to_owned();
+                        let placeholder = format!("{{{name}}}");
+                        let from_end = (p["in"] == "path")
+                            .then(|| segments.iter().rev().position(|s| *s == placeholder))
+                            .flatten();
                         Param {
-                            name: p["name"].as_str().unwrap_or_default().to_owned(),
-                            in_path: p["in"] == "path",
+                            name,
+                            from_end,
                             required: p["required"] == true,
                             schema: resolve(&root, &p["schema"]).clone(),
                         }
@@ -80,16 +90,10 @@ impl Spec {
                     .map(|b| resolve(&root, b))
                     .and_then(|b| b.pointer("/content/application~1json/schema"))
                     .map(|s| resolve(&root, s).clone());
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(str::to_owned)
-                    .collect();
                 operations.insert(
                     snake_case(&official),
                     Operation {
                         official,
-                        segments,
                         params,
                         body,
                     },
@@ -138,10 +142,6 @@ mod tests {
         assert_eq!(of(Service::Check).operations.len(), 1);
         let op = &of(Service::Repo).operations["list_group_webhook_logs"];
         assert_eq!(op.official, "ListGroupWebhookLogs");
-        assert_eq!(
-            op.segments,
-            ["v4", "groups", "{group_id}", "hooks", "{hook_id}", "logs"]
-        );
         let names: Vec<_> = op.params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
@@ -157,5 +157,7 @@ mod tests {
             ]
         );
         assert_eq!(op.params[0].schema["maximum"], 2147483647);
+        let from_end: Vec<_> = op.params.iter().take(3).map(|p| p.from_end).collect();
+        assert_eq!(from_end, [Some(3), Some(1), None]);
     }
 }

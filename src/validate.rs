@@ -4,6 +4,8 @@
 //! required fields), so the checks cannot drift from it; the few rules the description can only
 //! state in words (the group-webhook rules) are written out in [`group_webhook_rules`].
 
+use std::borrow::Cow;
+
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
@@ -22,25 +24,17 @@ pub(crate) fn check_request(
         return Ok(());
     };
     let url = request.url();
-    let path: Vec<&str> = url.path().trim_matches('/').split('/').collect();
-    let template_start = path.len().saturating_sub(op.segments.len());
-    let query: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let path = url.path().trim_end_matches('/');
     for param in &op.params {
-        let raw = if param.in_path {
-            let placeholder = format!("{{{}}}", param.name);
-            op.segments
-                .iter()
-                .position(|s| *s == placeholder)
-                .and_then(|i| path.get(template_start + i))
-                .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        } else {
-            query
-                .iter()
+        let raw: Option<Cow<'_, str>> = match param.from_end {
+            Some(n) => path
+                .rsplit('/')
+                .nth(n)
+                .map(|s| percent_decode_str(s).decode_utf8_lossy()),
+            None => url
+                .query_pairs()
                 .find(|(k, _)| *k == param.name)
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| v),
         };
         match raw {
             None if param.required => return Err(Error::invalid(&param.name, "is required")),
@@ -48,8 +42,8 @@ pub(crate) fn check_request(
             Some(raw) => check_value(
                 spec,
                 &param.schema,
-                &typed(&param.schema, &raw, &param.name)?,
-                &param.name,
+                &typed(&param.schema, raw, &param.name)?,
+                &Field::Root(&param.name),
             )?,
         }
     }
@@ -70,18 +64,20 @@ pub(crate) fn check_body(spec: &Spec, op: &Operation, body: &[u8]) -> Result<()>
     };
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))?;
-    check_value(spec, schema, &value, "body")?;
+    check_value(spec, schema, &value, &Field::Root("body"))?;
     group_webhook_rules(op, &value)
 }
 
 /// A parameter's text as the JSON value its schema describes.
-fn typed(schema: &Value, raw: &str, field: &str) -> Result<Value> {
+fn typed(schema: &Value, raw: Cow<'_, str>, field: &str) -> Result<Value> {
     match schema["type"].as_str() {
-        Some("integer") => raw
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| Error::invalid(field, format!("must be an integer (got {raw:?})"))),
-        Some("boolean") => match raw {
+        Some("integer") => raw.parse::<i64>().map(Value::from).map_err(|_| {
+            Error::invalid(
+                field.to_string(),
+                format!("must be an integer (got {raw:?})"),
+            )
+        }),
+        Some("boolean") => match raw.as_ref() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
             _ => Err(Error::invalid(
@@ -89,12 +85,35 @@ fn typed(schema: &Value, raw: &str, field: &str) -> Result<Value> {
                 format!("must be true or false (got {raw:?})"),
             )),
         },
-        _ => Ok(Value::String(raw.to_owned())),
+        _ => Ok(Value::String(raw.into_owned())),
+    }
+}
+
+/// Where a value sits, e.g. `body.subscript_events[0].action`; only formatted for an error.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Field<'a> {
+    Root(&'a str),
+    Member(&'a Field<'a>, &'a str),
+    Item(&'a Field<'a>, usize),
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Root(name) => f.write_str(name),
+            Field::Member(parent, name) => write!(f, "{parent}.{name}"),
+            Field::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }
 
 /// Checks `value` against the constraint keywords of `schema` this description uses.
-pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &str) -> Result<()> {
+pub(crate) fn check_value(
+    spec: &Spec,
+    schema: &Value,
+    value: &Value,
+    field: &Field<'_>,
+) -> Result<()> {
     let schema = spec.resolve(schema);
     if value.is_null() {
         return Ok(());
@@ -118,7 +137,7 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
             "a"
         };
         return Err(Error::invalid(
-            field,
+            field.to_string(),
             format!(
                 "must be {article} {} (got {value})",
                 expected.unwrap_or("value")
@@ -133,7 +152,7 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
             .map(|v| v.to_string().replace('"', ""))
             .collect();
         return Err(Error::invalid(
-            field,
+            field.to_string(),
             format!("must be one of {} (got {value})", list.join(", ")),
         ));
     }
@@ -150,7 +169,7 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
             };
             if let Some(rule) = rule {
                 return Err(Error::invalid(
-                    field,
+                    field.to_string(),
                     format!("must be {rule} characters long (got {len})"),
                 ));
             }
@@ -160,7 +179,7 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
                 && v < min
             {
                 return Err(Error::invalid(
-                    field,
+                    field.to_string(),
                     format!("must be at least {min} (got {n})"),
                 ));
             }
@@ -168,7 +187,7 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
                 && v > max
             {
                 return Err(Error::invalid(
-                    field,
+                    field.to_string(),
                     format!("must be at most {max} (got {n})"),
                 ));
             }
@@ -179,12 +198,12 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
                 .filter(|m| items.len() as u64 > *m)
             {
                 return Err(Error::invalid(
-                    field,
+                    field.to_string(),
                     format!("must have at most {max} items (got {})", items.len()),
                 ));
             }
             for (i, item) in items.iter().enumerate() {
-                check_value(spec, &schema["items"], item, &format!("{field}[{i}]"))?;
+                check_value(spec, &schema["items"], item, &Field::Item(field, i))?;
             }
         }
         Value::Object(map) => {
@@ -195,13 +214,16 @@ pub(crate) fn check_value(spec: &Spec, schema: &Value, value: &Value, field: &st
                 .filter_map(Value::as_str)
             {
                 if map.get(name).is_none_or(Value::is_null) {
-                    return Err(Error::invalid(format!("{field}.{name}"), "is required"));
+                    return Err(Error::invalid(
+                        Field::Member(field, name).to_string(),
+                        "is required",
+                    ));
                 }
             }
             let props = &schema["properties"];
             for (name, v) in map {
                 if let Some(prop) = props.get(name) {
-                    check_value(spec, prop, v, &format!("{field}.{name}"))?;
+                    check_value(spec, prop, v, &Field::Member(field, name))?;
                 }
             }
         }
@@ -275,7 +297,7 @@ pub(crate) fn from_builder_message(msg: &str) -> Error {
         } else {
             detail.to_owned()
         };
-        return Error::invalid(field, rule);
+        return Error::invalid(field.to_string(), rule);
     }
     Error::invalid("request", msg)
 }

@@ -308,22 +308,20 @@ async fn row_connection_reset_or_closed_mid_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn row_server_that_never_answers() {
-    let fake = FakeCodeArts::start().await.unwrap();
     let timeout = Duration::from_millis(400);
-    let c = client(&fake, RetryPolicy::none(), timeout);
-    let rows = KINDS.map(|kind| {
-        let (fake, c) = (&fake, &c);
-        async move {
-            let (result, sent, elapsed) = run(fake, c, kind, vec![Fault::hang()]).await;
-            let e = result.unwrap_err();
-            assert!(matches!(e, Error::Timeout(_)), "{kind:?}: {e:?}");
-            assert!(e.to_string().contains("timed out"));
-            assert_eq!(sent, 1);
-            assert!(
-                elapsed >= timeout && elapsed < timeout + Duration::from_millis(600),
-                "{kind:?}: {elapsed:?}"
-            );
-        }
+    // One fake per kind: faults are queued per operation, and the rows run at the same time.
+    let rows = KINDS.map(|kind| async move {
+        let fake = FakeCodeArts::start().await.unwrap();
+        let c = client(&fake, RetryPolicy::none(), timeout);
+        let (result, sent, elapsed) = run(&fake, &c, kind, vec![Fault::hang()]).await;
+        let e = result.unwrap_err();
+        assert!(matches!(e, Error::Timeout(_)), "{kind:?}: {e:?}");
+        assert!(e.to_string().contains("timed out"));
+        assert_eq!(sent, 1);
+        assert!(
+            elapsed >= timeout && elapsed < timeout + Duration::from_millis(600),
+            "{kind:?}: {elapsed:?}"
+        );
     });
     futures_util::future::join_all(rows).await;
 }
