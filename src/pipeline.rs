@@ -178,14 +178,26 @@ impl Pipeline {
         let status = resp.status();
         let max = self.0.max_response_bytes;
         let mut too_large = resp.content_length().is_some_and(|n| n > max as u64);
-        let mut body = Vec::new();
+        // Most bodies arrive in one chunk, kept as is; more chunks are gathered in one buffer.
+        let (mut first, mut more, mut len) = (None::<Bytes>, bytes::BytesMut::new(), 0);
         while !too_large {
             match resp.chunk().await? {
-                Some(chunk) if body.len() + chunk.len() > max => too_large = true,
-                Some(chunk) => body.extend_from_slice(&chunk),
+                Some(chunk) if len + chunk.len() > max => too_large = true,
+                Some(chunk) => {
+                    len += chunk.len();
+                    if len == chunk.len() {
+                        first = Some(chunk);
+                    } else {
+                        if let Some(f) = first.take() {
+                            more.extend_from_slice(&f);
+                        }
+                        more.extend_from_slice(&chunk);
+                    }
+                }
                 None => break,
             }
         }
+        let body = first.unwrap_or_else(|| more.freeze());
         let request_id = request_id(resp.headers()).map(str::to_owned);
         let json = is_json(resp.headers());
         let content_type = content_type_of(resp.headers()).to_owned();

@@ -322,3 +322,25 @@ async fn dropped_connections_are_transport_errors_and_the_client_stays_usable() 
         }
     }
 }
+
+#[tokio::test]
+async fn a_large_body_read_in_many_chunks_decodes_whole() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let hooks: Vec<serde_json::Value> = (1..=3000)
+        .map(|i| json!({"id": i, "url": format!("https://ci.example.com/{i}"), "name": "x".repeat(200)}))
+        .collect();
+    fake.inject(
+        "ListRepositoryWebhooks",
+        [Fault::json(200, json!(hooks)).header("x-total", "3000")],
+    );
+    let c = client(&fake, Mode::Token);
+    let page = c
+        .repo()
+        .list_repository_webhooks()
+        .repository_id(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 3000);
+    assert_eq!(page[2999].id, Some(3000));
+}

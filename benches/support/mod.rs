@@ -40,7 +40,6 @@ pub fn serve(answer: fn(&str) -> (u16, String, Option<usize>)) -> SocketAddr {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
-                ACCEPTED.fetch_add(1, Ordering::Relaxed);
                 stream.set_nodelay(true).unwrap();
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| async move {
@@ -70,9 +69,6 @@ pub fn serve(answer: fn(&str) -> (u16, String, Option<usize>)) -> SocketAddr {
     });
     addr
 }
-
-/// Connections the server has accepted so far.
-pub static ACCEPTED: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts live and peak heap bytes.
 pub struct Counting;
