@@ -246,14 +246,18 @@ fn convert<E>(
         G::UnexpectedResponse(resp) => {
             crate::pipeline::unexpected(resp.status(), resp.headers(), resp.extensions())
         }
-        G::InvalidResponsePayload(body, e) => Error::Decode {
-            // Not expected: the pipeline checks every success body with the same type before
-            // the generated code decodes it, and marks a bad one with its status.
-            status: None,
-            request_id: None,
-            reason: format!("{e} in a body of {} bytes", body.len()),
-            source: Some(Box::new(e)),
-        },
+        G::InvalidResponsePayload(body, e) => {
+            let (status, request_id) = match crate::pipeline::recent::recall(&body) {
+                Some((status, request_id)) => (Some(status), request_id),
+                None => (None, None),
+            };
+            Error::Decode {
+                status,
+                request_id,
+                reason: format!("{e} (body of {} bytes)", body.len()),
+                source: Some(Box::new(e)),
+            }
+        }
     }
 }
 

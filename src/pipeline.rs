@@ -219,35 +219,31 @@ impl Pipeline {
             reqwest::Body::from(canonical.to_string())
         } else if self.has_body(operation, status) {
             let reason = if too_large {
-                Some((
-                    format!("the body is larger than the {max}-byte limit"),
-                    None,
-                ))
+                Some(format!("the body is larger than the {max}-byte limit"))
             } else if !json {
-                Some((
-                    format!("the content type {content_type:?} is not JSON"),
-                    None,
-                ))
+                Some(format!("the content type {content_type:?} is not JSON"))
+            } else if body.is_empty() {
+                Some("the body is empty where JSON was expected".to_owned())
             } else {
-                self.check_body(operation, status, &body).err().map(|e| {
-                    (
-                        format!("{e} (body of {} bytes)", body.len()),
-                        Some(Arc::new(e)),
-                    )
-                })
+                None
             };
             match reason {
-                Some((reason, source)) => {
+                Some(reason) => {
                     let rejected = BodyRejected {
                         status,
                         request_id,
                         reason,
-                        source,
+                        source: None,
                     };
                     out = out.extension(rejected.clone());
                     reqwest::Body::wrap(Rejected(Some(rejected)))
                 }
-                None => reqwest::Body::from(body),
+                None => {
+                    // Decoded once, by the generated code; if that fails, its error finds the
+                    // status and request id here.
+                    recent::remember(&body, status, request_id);
+                    reqwest::Body::from(body)
+                }
             }
         } else {
             reqwest::Body::from(body)
@@ -267,28 +263,67 @@ impl Pipeline {
             Service::Check => check_bodies::has_success_body(operation, status.as_u16()),
         }
     }
-
-    fn check_body(
-        &self,
-        operation: &str,
-        status: StatusCode,
-        body: &[u8],
-    ) -> Result<(), serde_json::Error> {
-        match self.0.service {
-            Service::Repo => repo_bodies::check_success_body(operation, status.as_u16(), body),
-            Service::Check => check_bodies::check_success_body(operation, status.as_u16(), body),
-        }
-    }
 }
 
 mod repo_bodies {
-    use crate::repo::types;
     include!(concat!(env!("OUT_DIR"), "/repo_bodies.rs"));
 }
 
 mod check_bodies {
-    use crate::check::types;
     include!(concat!(env!("OUT_DIR"), "/check_bodies.rs"));
+}
+
+/// The status and request id of the success bodies this thread handed to the generated code.
+///
+/// The generated code decodes a success body itself, and a failure gives only the body's bytes
+/// (`InvalidResponsePayload`). The error still holds those bytes, so their buffer cannot have
+/// been reused for another response: matching it here tells which response it was. The
+/// conversion runs on the thread that read the response unless the caller keeps the error
+/// across an await; then the record may be gone, and the status is reported as unknown.
+pub(crate) mod recent {
+    use std::{cell::RefCell, collections::VecDeque};
+
+    use bytes::Bytes;
+    use reqwest::StatusCode;
+
+    /// Enough for the responses of a wide `join!` on one task.
+    const KEPT: usize = 64;
+
+    struct Seen {
+        ptr: usize,
+        len: usize,
+        status: StatusCode,
+        request_id: Option<String>,
+    }
+
+    thread_local! {
+        static SEEN: RefCell<VecDeque<Seen>> = RefCell::new(VecDeque::with_capacity(KEPT));
+    }
+
+    pub(crate) fn remember(body: &Bytes, status: StatusCode, request_id: Option<String>) {
+        SEEN.with_borrow_mut(|seen| {
+            if seen.len() == KEPT {
+                seen.pop_front();
+            }
+            seen.push_back(Seen {
+                ptr: body.as_ptr() as usize,
+                len: body.len(),
+                status,
+                request_id,
+            });
+        });
+    }
+
+    /// The status and request id of the response whose body is `body`, if this thread saw it.
+    pub(crate) fn recall(body: &Bytes) -> Option<(StatusCode, Option<String>)> {
+        let (ptr, len) = (body.as_ptr() as usize, body.len());
+        SEEN.with_borrow(|seen| {
+            seen.iter()
+                .rev()
+                .find(|s| s.ptr == ptr && s.len == len && len > 0)
+                .map(|s| (s.status, s.request_id.clone()))
+        })
+    }
 }
 
 impl fmt::Debug for Pipeline {

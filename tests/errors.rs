@@ -180,7 +180,7 @@ async fn bad_success_bodies_are_decode_errors_with_status_and_request_id() {
                 .body("<html>hi</html>"),
             "expected value",
         ),
-        (Fault::status(200).header(json_ct.0, json_ct.1), "EOF"),
+        (Fault::status(200).header(json_ct.0, json_ct.1), "empty"),
         (
             Fault::status(200)
                 .header("content-type", "text/html")

@@ -343,7 +343,7 @@ async fn row_bad_success_bodies() {
             json(b"<html>maintenance</html>"),
             "expected value",
         ),
-        ("empty", json(b""), "EOF"),
+        ("empty", json(b""), "is empty"),
         (
             "wrong content type",
             Fault::status(200)
