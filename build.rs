@@ -11,6 +11,10 @@
 
 use std::{env, fs, path::Path};
 
+#[path = "src/naming.rs"]
+mod naming;
+
+use naming::snake_case;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 /// Enumerations that the service may extend: they are replaced by hand-written open enums
@@ -146,20 +150,4 @@ fn resolve<'a>(spec: &'a serde_json::Value, v: &'a serde_json::Value) -> &'a ser
             .expect("a $ref that resolves"),
         None => v,
     }
-}
-
-/// progenitor's method names: `AddGroupWebhook` becomes `add_group_webhook`.
-fn snake_case(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -264,62 +264,35 @@ fn main() {
                 },
             )
             .await;
-            compare(
-                "ShowProjectWebhook",
-                400,
-                1,
-                || async {
-                    black_box(
-                        client
-                            .repo()
-                            .show_project_webhook()
-                            .project_id(PROJECT)
-                            .hook_id(1)
-                            .send()
-                            .await
-                            .unwrap(),
-                    );
-                },
-                || {
-                    raw(
-                        &http,
-                        reqwest::Method::GET,
-                        get_url.clone(),
-                        &get_headers,
-                        None,
-                        sign,
-                    )
-                },
-            )
-            .await;
+            let show_full = || async {
+                let r = client
+                    .repo()
+                    .show_project_webhook()
+                    .project_id(PROJECT)
+                    .hook_id(1)
+                    .send()
+                    .await;
+                black_box(r.unwrap());
+            };
+            let show_raw = || {
+                raw(
+                    &http,
+                    reqwest::Method::GET,
+                    get_url.clone(),
+                    &get_headers,
+                    None,
+                    sign,
+                )
+            };
+            compare("ShowProjectWebhook", 400, 1, show_full, show_raw).await;
             // 64 in flight on one client thread: the server has the other core, so the figure
             // is the client's own cost per request rather than how two runtimes share two cores.
             compare(
                 "ShowProjectWebhook, 64 in flight",
                 64 * 40,
                 64,
-                || async {
-                    black_box(
-                        client
-                            .repo()
-                            .show_project_webhook()
-                            .project_id(PROJECT)
-                            .hook_id(1)
-                            .send()
-                            .await
-                            .unwrap(),
-                    );
-                },
-                || {
-                    raw(
-                        &http,
-                        reqwest::Method::GET,
-                        get_url.clone(),
-                        &get_headers,
-                        None,
-                        sign,
-                    )
-                },
+                show_full,
+                show_raw,
             )
             .await;
         });

@@ -39,6 +39,7 @@ pub mod enums;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
+mod naming;
 pub mod notification;
 pub mod page;
 mod pipeline;

@@ -5,6 +5,7 @@ use std::{collections::HashMap, sync::LazyLock};
 
 use serde_json::Value;
 
+pub(crate) use crate::naming::snake_case;
 use crate::region::Service;
 
 /// One operation of a description.
@@ -114,22 +115,6 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
         Some(r) => root.pointer(r.trim_start_matches('#')).unwrap_or(v),
         None => v,
     }
-}
-
-/// progenitor's method names: `AddGroupWebhook` becomes `add_group_webhook`.
-pub(crate) fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

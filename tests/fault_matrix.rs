@@ -56,20 +56,21 @@ fn params() -> WebhookParamsDto {
     }
 }
 
-/// Calls `kind` on a webhook that exists (created fresh, so a successful DELETE works).
-async fn call(c: &Client, kind: Kind) -> Result<(), Error> {
+/// Creates a webhook for `kind` to act on.
+async fn prepare(c: &Client) -> Result<i32, Error> {
+    let created = c
+        .repo()
+        .add_repository_webhook()
+        .repository_id(REPO)
+        .body(params())
+        .send()
+        .await?;
+    Ok(created.id.unwrap())
+}
+
+/// Sends one call of `kind`; `id` is the webhook that show, update and remove act on.
+async fn send(c: &Client, kind: Kind, id: i32) -> Result<(), Error> {
     let r = c.repo();
-    let id = match kind {
-        Kind::Show | Kind::Put | Kind::Delete => r
-            .add_repository_webhook()
-            .repository_id(REPO)
-            .body(params())
-            .send()
-            .await?
-            .id
-            .unwrap(),
-        _ => 0,
-    };
     match kind {
         Kind::List => r
             .list_repository_webhooks()
@@ -110,6 +111,12 @@ async fn call(c: &Client, kind: Kind) -> Result<(), Error> {
     Ok(())
 }
 
+/// Calls `kind` on a webhook that exists (created fresh, so that a successful DELETE works).
+async fn call(c: &Client, kind: Kind) -> Result<(), Error> {
+    let id = prepare(c).await?;
+    send(c, kind, id).await
+}
+
 fn client(fake: &FakeCodeArts, retry: RetryPolicy, timeout: Duration) -> Client {
     let (ak, sk) = fake.key();
     fake.client_builder()
@@ -134,61 +141,11 @@ async fn run(
 ) -> (Result<(), Error>, usize, Duration) {
     // Prepare first (a PUT/DELETE/show needs a webhook) without faults, then script the call.
     let op = kind.operation();
-    let r = c.repo();
-    let id = r
-        .add_repository_webhook()
-        .repository_id(REPO)
-        .body(params())
-        .send()
-        .await
-        .unwrap()
-        .id
-        .unwrap();
+    let id = prepare(c).await.unwrap();
     fake.inject(op, faults);
     let before = fake.requests(op);
     let start = Instant::now();
-    let result: Result<(), Error> = match kind {
-        Kind::List => r
-            .list_repository_webhooks()
-            .repository_id(REPO)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Into::into),
-        Kind::Show => r
-            .show_repository_webhook()
-            .repository_id(REPO)
-            .hook_id(id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Into::into),
-        Kind::Put => r
-            .update_repository_webhook()
-            .repository_id(REPO)
-            .hook_id(id)
-            .body(params())
-            .send()
-            .await
-            .map(drop)
-            .map_err(Into::into),
-        Kind::Post => r
-            .add_repository_webhook()
-            .repository_id(REPO)
-            .body(params())
-            .send()
-            .await
-            .map(drop)
-            .map_err(Into::into),
-        Kind::Delete => r
-            .remove_repository_webhook()
-            .repository_id(REPO)
-            .hook_id(id)
-            .send()
-            .await
-            .map(drop)
-            .map_err(Into::into),
-    };
+    let result = send(c, kind, id).await;
     let elapsed = start.elapsed();
     let sent = fake.requests(op) - before;
     call(c, kind)
