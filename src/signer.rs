@@ -4,7 +4,10 @@
 //! reproducible (see `tests` below for the official SDK's vectors). [`sign_request`] applies the
 //! algorithm to a `reqwest::Request` in place.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{
+    borrow::Cow,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -136,50 +139,52 @@ fn authorization(
     canonical: &str,
     signed_headers: &str,
 ) -> String {
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{date}\n{}",
-        hex(&Sha256::digest(canonical.as_bytes()))
-    );
+    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + date.len() + 66);
+    string_to_sign.push_str(ALGORITHM);
+    string_to_sign.push('\n');
+    string_to_sign.push_str(date);
+    string_to_sign.push('\n');
+    push_hex(&mut string_to_sign, &Sha256::digest(canonical.as_bytes()));
     let mut mac = Hmac::<Sha256>::new_from_slice(secret_key).expect("HMAC takes any key length");
     mac.update(string_to_sign.as_bytes());
-    let signature = hex(&mac.finalize().into_bytes());
-    format!(
-        "{ALGORITHM} Access={access_key}, SignedHeaders={signed_headers}, Signature={signature}"
-    )
+    let mut out = String::with_capacity(96 + access_key.len() + signed_headers.len());
+    out.push_str(ALGORITHM);
+    out.push_str(" Access=");
+    out.push_str(access_key);
+    out.push_str(", SignedHeaders=");
+    out.push_str(signed_headers);
+    out.push_str(", Signature=");
+    push_hex(&mut out, &mac.finalize().into_bytes());
+    out
 }
 
 /// Builds the canonical request and the signed-header list.
 pub fn canonical_request(input: &SigningInput<'_>) -> (String, String) {
-    let body_hash = if input.body.is_empty() {
-        EMPTY_SHA256.to_owned()
-    } else {
-        hex(&Sha256::digest(input.body))
-    };
+    let body_hash = (!input.body.is_empty()).then(|| Sha256::digest(input.body).into());
     let query = canonical_query(input.query);
-    canonical_parts(input.method, input.path, &query, input.headers, &body_hash)
+    let headers = input
+        .headers
+        .iter()
+        .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)));
+    canonical_parts(input.method, input.path, &query, headers, body_hash)
 }
 
-/// `query` is already canonical.
-fn canonical_parts(
+/// `query` is already canonical; `body_hash` is `None` for an empty body.
+fn canonical_parts<'a>(
     method: &str,
     path: &str,
     query: &str,
-    headers: &[(&str, &str)],
-    body_hash: &str,
+    headers: impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+    body_hash: Option<[u8; 32]>,
 ) -> (String, String) {
-    let mut headers: Vec<(std::borrow::Cow<'_, str>, &str)> = headers
-        .iter()
+    let mut headers: Vec<(Cow<'a, str>, Cow<'a, str>)> = headers
         .filter(|(n, _)| !n.contains('_'))
-        .map(|(n, v)| {
-            let name = if n.bytes().any(|b| b.is_ascii_uppercase()) {
-                n.to_ascii_lowercase().into()
-            } else {
-                (*n).into()
-            };
-            (name, v.trim())
+        .map(|(n, v)| match n.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => (Cow::Owned(n.to_ascii_lowercase()), v),
+            false => (n, v),
         })
         .collect();
-    headers.sort();
+    headers.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.trim().cmp(b.1.trim())));
     headers.dedup_by(|a, b| a.0 == b.0);
     let mut signed_headers = String::with_capacity(headers.len() * 16);
     for (i, (name, _)) in headers.iter().enumerate() {
@@ -188,30 +193,40 @@ fn canonical_parts(
         }
         signed_headers.push_str(name);
     }
-    let mut canonical = String::with_capacity(256 + path.len() + query.len());
-    canonical.push_str(&method.to_ascii_uppercase());
+    let mut canonical = String::with_capacity(320 + 2 * path.len() + query.len());
+    for b in method.bytes() {
+        canonical.push(b.to_ascii_uppercase() as char);
+    }
     canonical.push('\n');
-    canonical.push_str(&canonical_uri(path));
+    push_canonical_uri(&mut canonical, path);
     canonical.push('\n');
     canonical.push_str(query);
     canonical.push('\n');
     for (name, value) in &headers {
         canonical.push_str(name);
         canonical.push(':');
-        canonical.push_str(value);
+        canonical.push_str(value.trim());
         canonical.push('\n');
     }
     canonical.push('\n');
     canonical.push_str(&signed_headers);
     canonical.push('\n');
-    canonical.push_str(body_hash);
+    match body_hash {
+        Some(hash) => push_hex(&mut canonical, &hash),
+        None => canonical.push_str(EMPTY_SHA256),
+    }
     (canonical, signed_headers)
 }
 
 /// Decodes the path, re-encodes each segment per RFC 3986 and ends it with `/`.
 pub fn canonical_uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 16);
+    push_canonical_uri(&mut out, path);
+    out
+}
+
+fn push_canonical_uri(out: &mut String, path: &str) {
     let decoded = percent_decode_str(path).decode_utf8_lossy();
-    let mut out = String::with_capacity(decoded.len() + 16);
     for (i, seg) in decoded.split('/').enumerate() {
         if i > 0 {
             out.push('/');
@@ -221,7 +236,6 @@ pub fn canonical_uri(path: &str) -> String {
     if !out.ends_with('/') {
         out.push('/');
     }
-    out
 }
 
 /// Decodes the query pairs, sorts them by key then value, and re-encodes them per RFC 3986.
@@ -257,40 +271,37 @@ pub fn sign_request(
     now: SystemTime,
 ) -> Result<(), &'static str> {
     let body_hash = match request.body() {
-        None => EMPTY_SHA256.to_owned(),
+        None => None,
         Some(b) => match b.as_bytes().ok_or("a streaming body cannot be signed")? {
-            [] => EMPTY_SHA256.to_owned(),
-            bytes => hex(&Sha256::digest(bytes)),
+            [] => None,
+            bytes => Some(Sha256::digest(bytes).into()),
         },
     };
     canonicalize_query(request.url_mut());
-    let host = host_header(request.url());
+    let host = shared_value(host_header(request.url())).ok_or("invalid host")?;
     let date = format_sdk_date(now);
     let headers = request.headers_mut();
     headers.remove(reqwest::header::AUTHORIZATION);
-    headers.insert(
-        HOST,
-        HeaderValue::from_str(&host).map_err(|_| "invalid host")?,
-    );
+    headers.insert(HOST, host);
     headers.insert(
         HeaderName::from_static(DATE_HEADER),
-        HeaderValue::from_str(&date).expect("a date is a valid header value"),
+        shared_value(date.clone()).expect("a date is a valid header value"),
     );
     // Header names are already lower-case; values that are not text are signed lossily, as the
     // gateway reads them the same way.
-    let values: Vec<(&str, std::borrow::Cow<'_, str>)> = request
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes())))
-        .collect();
-    let pairs: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_ref())).collect();
     let url = request.url();
+    let headers = request.headers().iter().map(|(n, v)| {
+        (
+            Cow::Borrowed(n.as_str()),
+            String::from_utf8_lossy(v.as_bytes()),
+        )
+    });
     let (canonical_request, signed_headers) = canonical_parts(
         request.method().as_str(),
         url.path(),
         url.query().unwrap_or(""),
-        &pairs,
-        &body_hash,
+        headers,
+        body_hash,
     );
     let authorization = authorization(
         access_key,
@@ -299,7 +310,7 @@ pub fn sign_request(
         &canonical_request,
         &signed_headers,
     );
-    let mut value = HeaderValue::from_str(&authorization).map_err(|_| "invalid access key")?;
+    let mut value = shared_value(authorization).ok_or("invalid access key")?;
     value.set_sensitive(true);
     request
         .headers_mut()
@@ -339,14 +350,18 @@ fn form_decode(s: &str) -> String {
     percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
 
-fn hex(bytes: &[u8]) -> String {
+fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    out.reserve(bytes.len() * 2);
     for b in bytes {
         out.push(DIGITS[(b >> 4) as usize] as char);
         out.push(DIGITS[(b & 15) as usize] as char);
     }
-    out
+}
+
+/// A header value that takes the string's buffer instead of copying it.
+fn shared_value(s: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(s)).ok()
 }
 
 // Howard Hinnant's civil-date algorithms, proleptic Gregorian calendar.
