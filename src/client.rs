@@ -277,7 +277,10 @@ impl ClientBuilder {
             Error::Config("no credentials: call .credentials(..), or use Client::from_env()".into())
         })?;
         credentials.check()?;
+        // A region outside the tables is fine when both endpoints are given (a private region).
+        let both_explicit = self.repo_endpoint.is_some() && self.check_endpoint.is_some();
         if let Some(region) = &self.region
+            && !both_explicit
             && Service::Repo.endpoint(region).is_none()
             && Service::Check.endpoint(region).is_none()
         {

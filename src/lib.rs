@@ -30,6 +30,15 @@
 //! println!("created webhook {:?}", hook.id);
 //! # Ok(()) }
 //! ```
+//!
+//! # Features
+//!
+//! - `fake`: `fake::FakeCodeArts`, an in-memory CodeArts Repo and Check on loopback, with
+//!   authentication and fault injection, for trying the crate and testing code that uses it.
+//! - `native-tls`: the platform's TLS (OpenSSL on Linux) instead of rustls with *ring*.
+//!
+//! See `README.md` for the defaults (timeouts, retries), `RELIABILITY.md` for what is
+//! guaranteed under failure, and `BENCHMARKS.md` for the cost.
 #![warn(missing_docs)]
 
 mod auth;

@@ -32,6 +32,25 @@ fn an_unknown_region_lists_the_known_ones() {
 }
 
 #[test]
+fn a_region_outside_the_tables_works_with_both_endpoints_given() {
+    let c = Client::builder()
+        .credentials(token())
+        .region("xx-private-1")
+        .repo_endpoint("https://repo.private.example")
+        .check_endpoint("https://check.private.example")
+        .build();
+    assert!(c.is_ok(), "{c:?}");
+    let msg = config_error(
+        Client::builder()
+            .credentials(token())
+            .region("xx-private-1")
+            .repo_endpoint("https://repo.private.example")
+            .build(),
+    );
+    assert!(msg.starts_with("unknown region \"xx-private-1\""), "{msg}");
+}
+
+#[test]
 fn credentials_and_endpoints_are_checked_at_build_time() {
     let msg = config_error(Client::builder().region("cn-north-4").build());
     assert!(msg.contains("no credentials"), "{msg}");

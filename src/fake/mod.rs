@@ -30,7 +30,6 @@ use std::{
 };
 
 pub use server::FakeCodeArts;
-pub use store::Scope;
 
 use crate::ClientBuilder;
 

@@ -12,7 +12,7 @@ use crate::{repo::types, signer::format_timestamp};
 
 /// Where a webhook lives.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// A repository group.
     Group(i32),
     /// A CodeArts project (its 32-character UUID).
