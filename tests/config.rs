@@ -269,3 +269,18 @@ fn missing_or_contradictory_variables_say_what_to_set() {
     .unwrap();
     assert!(config_error(bad_region.build()).starts_with("unknown region \"xx-1\""));
 }
+
+#[test]
+fn the_public_types_can_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Client>();
+    send_sync::<ClientBuilder>();
+    send_sync::<Credentials>();
+    send_sync::<Error>();
+    send_sync::<codearts_webhooks::ServiceError>();
+    send_sync::<codearts_webhooks::RetryPolicy>();
+    send_sync::<codearts_webhooks::notification::ChatWebhook>();
+    // An error boxes into the usual dynamic error types.
+    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(Error::Config("x".into()));
+    assert_eq!(boxed.to_string(), "invalid configuration: x");
+}
