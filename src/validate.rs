@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
+mod body;
+
 use crate::{
     Error, Result,
     spec::{Operation, Spec},
@@ -62,10 +64,13 @@ pub(crate) fn check_body(spec: &Spec, op: &Operation, body: &[u8]) -> Result<()>
     let Some(schema) = &op.body else {
         return Ok(());
     };
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))?;
-    check_value(spec, schema, &value, &Field::Root("body"))?;
-    group_webhook_rules(op, &value)
+    body::check(spec, schema, body)?;
+    if is_group_webhook(op) {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))?;
+        group_webhook_rules(&value)?;
+    }
+    Ok(())
 }
 
 /// A parameter's text as the JSON value its schema describes.
@@ -115,96 +120,26 @@ pub(crate) fn check_value(
     field: &Field<'_>,
 ) -> Result<()> {
     let schema = spec.resolve(schema);
-    if value.is_null() {
-        return Ok(());
-    }
-    let expected = schema["type"].as_str();
-    let matches = match (expected, value) {
-        (None, _) => true,
-        (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => true,
-        (Some("array"), Value::Array(_)) | (Some("object"), Value::Object(_)) => true,
-        (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
-        (Some("number"), Value::Number(_)) => true,
-        _ => false,
+    let shape = match value {
+        Value::Null => return Ok(()),
+        Value::Bool(_) => Shape::Bool,
+        Value::Number(n) if n.is_i64() || n.is_u64() => Shape::Int,
+        Value::Number(_) => Shape::Num,
+        Value::String(_) => Shape::Str,
+        Value::Array(_) => Shape::Arr,
+        Value::Object(_) => Shape::Obj,
     };
-    if !matches {
-        let article = if expected == Some("integer")
-            || expected == Some("array")
-            || expected == Some("object")
-        {
-            "an"
-        } else {
-            "a"
-        };
-        return Err(Error::invalid(
-            field.to_string(),
-            format!(
-                "must be {article} {} (got {value})",
-                expected.unwrap_or("value")
-            ),
-        ));
-    }
-    if let Some(allowed) = schema["enum"].as_array()
-        && !allowed.contains(value)
-    {
-        let list: Vec<String> = allowed
-            .iter()
-            .map(|v| v.to_string().replace('"', ""))
-            .collect();
-        return Err(Error::invalid(
-            field.to_string(),
-            format!("must be one of {} (got {value})", list.join(", ")),
-        ));
-    }
+    check_shape(schema, shape, field, || value.to_string())?;
+    check_enum(schema, value, field)?;
     match value {
-        Value::String(s) => {
-            let len = s.chars().count() as u64;
-            let rule = match (schema["minLength"].as_u64(), schema["maxLength"].as_u64()) {
-                (Some(min), Some(max)) if min == max && len != min => {
-                    Some(format!("exactly {min}"))
-                }
-                (_, Some(max)) if len > max => Some(format!("at most {max}")),
-                (Some(min), _) if len < min => Some(format!("at least {min}")),
-                _ => None,
-            };
-            if let Some(rule) = rule {
-                return Err(Error::invalid(
-                    field.to_string(),
-                    format!("must be {rule} characters long (got {len})"),
-                ));
-            }
-        }
-        Value::Number(n) => {
-            if let (Some(v), Some(min)) = (n.as_f64(), schema["minimum"].as_f64())
-                && v < min
-            {
-                return Err(Error::invalid(
-                    field.to_string(),
-                    format!("must be at least {min} (got {n})"),
-                ));
-            }
-            if let (Some(v), Some(max)) = (n.as_f64(), schema["maximum"].as_f64())
-                && v > max
-            {
-                return Err(Error::invalid(
-                    field.to_string(),
-                    format!("must be at most {max} (got {n})"),
-                ));
-            }
-        }
+        Value::String(s) => check_len(schema, s, field),
+        Value::Number(n) => check_range(schema, n, field),
         Value::Array(items) => {
-            if let Some(max) = schema["maxItems"]
-                .as_u64()
-                .filter(|m| items.len() as u64 > *m)
-            {
-                return Err(Error::invalid(
-                    field.to_string(),
-                    format!("must have at most {max} items (got {})", items.len()),
-                ));
-            }
+            check_items(schema, items.len(), field)?;
             for (i, item) in items.iter().enumerate() {
                 check_value(spec, &schema["items"], item, &Field::Item(field, i))?;
             }
+            Ok(())
         }
         Value::Object(map) => {
             for name in schema["required"]
@@ -226,20 +161,137 @@ pub(crate) fn check_value(
                     check_value(spec, prop, v, &Field::Member(field, name))?;
                 }
             }
+            Ok(())
         }
-        Value::Bool(_) | Value::Null => {}
+        Value::Bool(_) | Value::Null => Ok(()),
+    }
+}
+
+/// The JSON type of a value, as far as the constraint keywords care.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Bool,
+    Int,
+    Num,
+    Str,
+    Arr,
+    Obj,
+}
+
+/// `type`: `got` renders the value for the message.
+pub(crate) fn check_shape(
+    schema: &Value,
+    shape: Shape,
+    field: &Field<'_>,
+    got: impl FnOnce() -> String,
+) -> Result<()> {
+    let expected = schema["type"].as_str();
+    let matches = match expected {
+        None => true,
+        Some("string") => shape == Shape::Str,
+        Some("boolean") => shape == Shape::Bool,
+        Some("array") => shape == Shape::Arr,
+        Some("object") => shape == Shape::Obj,
+        Some("integer") => shape == Shape::Int,
+        Some("number") => matches!(shape, Shape::Int | Shape::Num),
+        Some(_) => true,
+    };
+    if matches {
+        return Ok(());
+    }
+    let expected = expected.unwrap_or("value");
+    let article = if matches!(expected, "integer" | "array" | "object") {
+        "an"
+    } else {
+        "a"
+    };
+    Err(Error::invalid(
+        field.to_string(),
+        format!("must be {article} {expected} (got {})", got()),
+    ))
+}
+
+/// `enum`.
+pub(crate) fn check_enum(schema: &Value, value: &Value, field: &Field<'_>) -> Result<()> {
+    match schema["enum"].as_array() {
+        Some(allowed) if !allowed.contains(value) => {
+            let list: Vec<String> = allowed
+                .iter()
+                .map(|v| v.to_string().replace('"', ""))
+                .collect();
+            Err(Error::invalid(
+                field.to_string(),
+                format!("must be one of {} (got {value})", list.join(", ")),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `minLength` and `maxLength`, in characters.
+pub(crate) fn check_len(schema: &Value, s: &str, field: &Field<'_>) -> Result<()> {
+    let (min, max) = (schema["minLength"].as_u64(), schema["maxLength"].as_u64());
+    if min.is_none() && max.is_none() {
+        return Ok(());
+    }
+    let len = s.chars().count() as u64;
+    let rule = match (min, max) {
+        (Some(min), Some(max)) if min == max && len != min => Some(format!("exactly {min}")),
+        (_, Some(max)) if len > max => Some(format!("at most {max}")),
+        (Some(min), _) if len < min => Some(format!("at least {min}")),
+        _ => None,
+    };
+    match rule {
+        Some(rule) => Err(Error::invalid(
+            field.to_string(),
+            format!("must be {rule} characters long (got {len})"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `minimum` and `maximum`.
+pub(crate) fn check_range(schema: &Value, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
+    let v = n.as_f64();
+    if let (Some(v), Some(min)) = (v, schema["minimum"].as_f64())
+        && v < min
+    {
+        return Err(Error::invalid(
+            field.to_string(),
+            format!("must be at least {min} (got {n})"),
+        ));
+    }
+    if let (Some(v), Some(max)) = (v, schema["maximum"].as_f64())
+        && v > max
+    {
+        return Err(Error::invalid(
+            field.to_string(),
+            format!("must be at most {max} (got {n})"),
+        ));
     }
     Ok(())
 }
 
+/// `maxItems`.
+pub(crate) fn check_items(schema: &Value, count: usize, field: &Field<'_>) -> Result<()> {
+    match schema["maxItems"].as_u64() {
+        Some(max) if count as u64 > max => Err(Error::invalid(
+            field.to_string(),
+            format!("must have at most {max} items (got {count})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The documented cross-field rules of `WebhookParamsRequestDto` (group webhooks).
-fn group_webhook_rules(op: &Operation, body: &Value) -> Result<()> {
-    if !matches!(
+fn is_group_webhook(op: &Operation) -> bool {
+    matches!(
         op.official.as_str(),
         "AddGroupWebhook" | "UpdateGroupWebhook"
-    ) {
-        return Ok(());
-    }
+    )
+}
+
+fn group_webhook_rules(body: &Value) -> Result<()> {
     let on = |name: &str| body[name] == true;
     if ![
         "push_events",
