@@ -90,3 +90,8 @@ pub mod repo {
 pub mod check {
     include!(concat!(env!("OUT_DIR"), "/check.rs"));
 }
+
+/// The README's Rust examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
