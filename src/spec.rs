@@ -1,5 +1,6 @@
 //! The OpenAPI descriptions as data: what each operation takes, read once from the JSON copies
-//! that `build.rs` writes next to the generated clients.
+//! that `build.rs` writes next to the generated clients, with each schema compiled into
+//! [`Rules`] so that checking a request looks nothing up in the description.
 
 use std::{collections::HashMap, sync::LazyLock};
 
@@ -15,8 +16,8 @@ pub(crate) struct Operation {
     pub official: String,
     /// Path and query parameters.
     pub params: Vec<Param>,
-    /// Schema of the JSON body, if the operation takes one.
-    pub body: Option<Value>,
+    /// Rules of the JSON body, if the operation takes one.
+    pub body: Option<Rules>,
 }
 
 /// A path or query parameter.
@@ -27,13 +28,103 @@ pub(crate) struct Param {
     /// the last), so that a base URL with a path prefix does not matter.
     pub from_end: Option<usize>,
     pub required: bool,
-    pub schema: Value,
+    pub rules: Rules,
+}
+
+/// The constraint keywords of a schema, `$ref`s resolved.
+#[derive(Debug, Default)]
+pub(crate) struct Rules {
+    /// `type`.
+    pub kind: Option<Kind>,
+    /// `enum`.
+    pub allowed: Option<Vec<Value>>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub max_items: Option<u64>,
+    /// `items`.
+    pub items: Option<Box<Rules>>,
+    /// `properties`, by name.
+    pub properties: Vec<(String, Rules)>,
+    pub required: Vec<String>,
+}
+
+/// A JSON Schema `type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    String,
+    Boolean,
+    Integer,
+    Number,
+    Array,
+    Object,
+}
+
+impl Kind {
+    /// The keyword's value, as messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::Boolean => "boolean",
+            Kind::Integer => "integer",
+            Kind::Number => "number",
+            Kind::Array => "array",
+            Kind::Object => "object",
+        }
+    }
+}
+
+impl Rules {
+    /// Compiles `schema` (following local `$ref`s) against the document `root`.
+    fn compile(root: &Value, schema: &Value) -> Rules {
+        let s = resolve(root, schema);
+        let kind = match s["type"].as_str() {
+            Some("string") => Some(Kind::String),
+            Some("boolean") => Some(Kind::Boolean),
+            Some("integer") => Some(Kind::Integer),
+            Some("number") => Some(Kind::Number),
+            Some("array") => Some(Kind::Array),
+            Some("object") => Some(Kind::Object),
+            _ => None,
+        };
+        Rules {
+            kind,
+            allowed: s["enum"].as_array().cloned(),
+            min_length: s["minLength"].as_u64(),
+            max_length: s["maxLength"].as_u64(),
+            minimum: s["minimum"].as_f64(),
+            maximum: s["maximum"].as_f64(),
+            max_items: s["maxItems"].as_u64(),
+            items: s.get("items").map(|i| Box::new(Rules::compile(root, i))),
+            properties: s["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, p)| (name.clone(), Rules::compile(root, p)))
+                .collect(),
+            required: s["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// The rules of property `name`, if the schema names it.
+    pub fn property(&self, name: &str) -> Option<&Rules> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r)
+    }
 }
 
 /// A parsed description.
 #[derive(Debug)]
 pub(crate) struct Spec {
-    pub root: Value,
     /// Keyed by progenitor's method name (`add_group_webhook`), which `OperationInfo` carries.
     pub operations: HashMap<String, Operation>,
 }
@@ -82,7 +173,7 @@ impl Spec {
                             name,
                             from_end,
                             required: p["required"] == true,
-                            schema: resolve(&root, &p["schema"]).clone(),
+                            rules: Rules::compile(&root, &p["schema"]),
                         }
                     })
                     .collect();
@@ -90,7 +181,7 @@ impl Spec {
                     .get("requestBody")
                     .map(|b| resolve(&root, b))
                     .and_then(|b| b.pointer("/content/application~1json/schema"))
-                    .map(|s| resolve(&root, s).clone());
+                    .map(|s| Rules::compile(&root, s));
                 operations.insert(
                     snake_case(&official),
                     Operation {
@@ -101,12 +192,7 @@ impl Spec {
                 );
             }
         }
-        Spec { root, operations }
-    }
-
-    /// Follows a local `$ref`, if the value is one.
-    pub fn resolve<'a>(&'a self, v: &'a Value) -> &'a Value {
-        resolve(&self.root, v)
+        Spec { operations }
     }
 }
 
@@ -141,7 +227,8 @@ mod tests {
                 "created_before"
             ]
         );
-        assert_eq!(op.params[0].schema["maximum"], 2147483647);
+        assert_eq!(op.params[0].rules.maximum, Some(2147483647.0));
+        assert_eq!(op.params[0].rules.kind, Some(Kind::Integer));
         let from_end: Vec<_> = op.params.iter().take(3).map(|p| p.from_end).collect();
         assert_eq!(from_end, [Some(3), Some(1), None]);
     }

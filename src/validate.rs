@@ -13,7 +13,7 @@ mod body;
 
 use crate::{
     Error, Result,
-    spec::{Operation, Spec},
+    spec::{Kind, Operation, Rules, Spec},
 };
 
 /// Checks a request of `operation` against the description, naming the first field at fault.
@@ -42,9 +42,8 @@ pub(crate) fn check_request(
             None if param.required => return Err(Error::invalid(&param.name, "is required")),
             None => {}
             Some(raw) => check_value(
-                spec,
-                &param.schema,
-                &typed(&param.schema, raw, &param.name)?,
+                &param.rules,
+                &typed(&param.rules, raw, &param.name)?,
                 &Field::Root(&param.name),
             )?,
         }
@@ -54,17 +53,17 @@ pub(crate) fn check_request(
             .body()
             .and_then(|b| b.as_bytes())
             .unwrap_or_default();
-        check_body(spec, op, body)?;
+        check_body(op, body)?;
     }
     Ok(())
 }
 
 /// Checks a JSON body of `op` against its schema and the documented cross-field rules.
-pub(crate) fn check_body(spec: &Spec, op: &Operation, body: &[u8]) -> Result<()> {
-    let Some(schema) = &op.body else {
+pub(crate) fn check_body(op: &Operation, body: &[u8]) -> Result<()> {
+    let Some(rules) = &op.body else {
         return Ok(());
     };
-    body::check(spec, schema, body)?;
+    body::check(rules, body)?;
     if is_group_webhook(op) {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))?;
@@ -74,15 +73,15 @@ pub(crate) fn check_body(spec: &Spec, op: &Operation, body: &[u8]) -> Result<()>
 }
 
 /// A parameter's text as the JSON value its schema describes.
-fn typed(schema: &Value, raw: Cow<'_, str>, field: &str) -> Result<Value> {
-    match schema["type"].as_str() {
-        Some("integer") => raw.parse::<i64>().map(Value::from).map_err(|_| {
+fn typed(rules: &Rules, raw: Cow<'_, str>, field: &str) -> Result<Value> {
+    match rules.kind {
+        Some(Kind::Integer) => raw.parse::<i64>().map(Value::from).map_err(|_| {
             Error::invalid(
                 field.to_string(),
                 format!("must be an integer (got {raw:?})"),
             )
         }),
-        Some("boolean") => match raw.as_ref() {
+        Some(Kind::Boolean) => match raw.as_ref() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
             _ => Err(Error::invalid(
@@ -113,13 +112,7 @@ impl std::fmt::Display for Field<'_> {
 }
 
 /// Checks `value` against the constraint keywords of `schema` this description uses.
-pub(crate) fn check_value(
-    spec: &Spec,
-    schema: &Value,
-    value: &Value,
-    field: &Field<'_>,
-) -> Result<()> {
-    let schema = spec.resolve(schema);
+pub(crate) fn check_value(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
     let shape = match value {
         Value::Null => return Ok(()),
         Value::Bool(_) => Shape::Bool,
@@ -129,25 +122,22 @@ pub(crate) fn check_value(
         Value::Array(_) => Shape::Arr,
         Value::Object(_) => Shape::Obj,
     };
-    check_shape(schema, shape, field, || value.to_string())?;
-    check_enum(schema, value, field)?;
+    check_shape(rules, shape, field, || value.to_string())?;
+    check_enum(rules, value, field)?;
     match value {
-        Value::String(s) => check_len(schema, s, field),
-        Value::Number(n) => check_range(schema, n, field),
+        Value::String(s) => check_len(rules, s, field),
+        Value::Number(n) => check_range(rules, n, field),
         Value::Array(items) => {
-            check_items(schema, items.len(), field)?;
-            for (i, item) in items.iter().enumerate() {
-                check_value(spec, &schema["items"], item, &Field::Item(field, i))?;
+            check_items(rules, items.len(), field)?;
+            if let Some(item_rules) = &rules.items {
+                for (i, item) in items.iter().enumerate() {
+                    check_value(item_rules, item, &Field::Item(field, i))?;
+                }
             }
             Ok(())
         }
         Value::Object(map) => {
-            for name in schema["required"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
+            for name in &rules.required {
                 if map.get(name).is_none_or(Value::is_null) {
                     return Err(Error::invalid(
                         Field::Member(field, name).to_string(),
@@ -155,10 +145,9 @@ pub(crate) fn check_value(
                     ));
                 }
             }
-            let props = &schema["properties"];
             for (name, v) in map {
-                if let Some(prop) = props.get(name) {
-                    check_value(spec, prop, v, &Field::Member(field, name))?;
+                if let Some(prop) = rules.property(name) {
+                    check_value(prop, v, &Field::Member(field, name))?;
                 }
             }
             Ok(())
@@ -180,40 +169,39 @@ pub(crate) enum Shape {
 
 /// `type`: `got` renders the value for the message.
 pub(crate) fn check_shape(
-    schema: &Value,
+    rules: &Rules,
     shape: Shape,
     field: &Field<'_>,
     got: impl FnOnce() -> String,
 ) -> Result<()> {
-    let expected = schema["type"].as_str();
-    let matches = match expected {
-        None => true,
-        Some("string") => shape == Shape::Str,
-        Some("boolean") => shape == Shape::Bool,
-        Some("array") => shape == Shape::Arr,
-        Some("object") => shape == Shape::Obj,
-        Some("integer") => shape == Shape::Int,
-        Some("number") => matches!(shape, Shape::Int | Shape::Num),
-        Some(_) => true,
+    let Some(kind) = rules.kind else {
+        return Ok(());
+    };
+    let matches = match kind {
+        Kind::String => shape == Shape::Str,
+        Kind::Boolean => shape == Shape::Bool,
+        Kind::Array => shape == Shape::Arr,
+        Kind::Object => shape == Shape::Obj,
+        Kind::Integer => shape == Shape::Int,
+        Kind::Number => matches!(shape, Shape::Int | Shape::Num),
     };
     if matches {
         return Ok(());
     }
-    let expected = expected.unwrap_or("value");
-    let article = if matches!(expected, "integer" | "array" | "object") {
+    let article = if matches!(kind, Kind::Integer | Kind::Array | Kind::Object) {
         "an"
     } else {
         "a"
     };
     Err(Error::invalid(
         field.to_string(),
-        format!("must be {article} {expected} (got {})", got()),
+        format!("must be {article} {} (got {})", kind.name(), got()),
     ))
 }
 
 /// `enum`.
-pub(crate) fn check_enum(schema: &Value, value: &Value, field: &Field<'_>) -> Result<()> {
-    match schema["enum"].as_array() {
+pub(crate) fn check_enum(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
+    match &rules.allowed {
         Some(allowed) if !allowed.contains(value) => {
             let list: Vec<String> = allowed
                 .iter()
@@ -229,8 +217,8 @@ pub(crate) fn check_enum(schema: &Value, value: &Value, field: &Field<'_>) -> Re
 }
 
 /// `minLength` and `maxLength`, in characters.
-pub(crate) fn check_len(schema: &Value, s: &str, field: &Field<'_>) -> Result<()> {
-    let (min, max) = (schema["minLength"].as_u64(), schema["maxLength"].as_u64());
+pub(crate) fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
+    let (min, max) = (rules.min_length, rules.max_length);
     if min.is_none() && max.is_none() {
         return Ok(());
     }
@@ -251,9 +239,9 @@ pub(crate) fn check_len(schema: &Value, s: &str, field: &Field<'_>) -> Result<()
 }
 
 /// `minimum` and `maximum`.
-pub(crate) fn check_range(schema: &Value, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
+pub(crate) fn check_range(rules: &Rules, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
     let v = n.as_f64();
-    if let (Some(v), Some(min)) = (v, schema["minimum"].as_f64())
+    if let (Some(v), Some(min)) = (v, rules.minimum)
         && v < min
     {
         return Err(Error::invalid(
@@ -261,7 +249,7 @@ pub(crate) fn check_range(schema: &Value, n: &serde_json::Number, field: &Field<
             format!("must be at least {min} (got {n})"),
         ));
     }
-    if let (Some(v), Some(max)) = (v, schema["maximum"].as_f64())
+    if let (Some(v), Some(max)) = (v, rules.maximum)
         && v > max
     {
         return Err(Error::invalid(
@@ -273,8 +261,8 @@ pub(crate) fn check_range(schema: &Value, n: &serde_json::Number, field: &Field<
 }
 
 /// `maxItems`.
-pub(crate) fn check_items(schema: &Value, count: usize, field: &Field<'_>) -> Result<()> {
-    match schema["maxItems"].as_u64() {
+pub(crate) fn check_items(rules: &Rules, count: usize, field: &Field<'_>) -> Result<()> {
+    match rules.max_items {
         Some(max) if count as u64 > max => Err(Error::invalid(
             field.to_string(),
             format!("must have at most {max} items (got {count})"),

@@ -182,7 +182,7 @@ fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Rejec
             .operations
             .get(&spec::snake_case(operation))
             .ok_or_else(|| not_found("operation"))?;
-        validate::check_body(spec, op, body).map_err(bad_request)
+        validate::check_body(op, body).map_err(bad_request)
     };
 
     if operation == "UpdateCodeCheckWebhook" {

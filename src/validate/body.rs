@@ -8,16 +8,15 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::Value;
 
 use super::{Field, Shape, check_enum, check_items, check_len, check_range, check_shape};
-use crate::{Error, Result, spec::Spec};
+use crate::{Error, Result, spec::Rules};
 
-/// Checks `body` against `schema`; the error names the first field at fault.
-pub(super) fn check(spec: &Spec, schema: &Value, body: &[u8]) -> Result<()> {
+/// Checks `body` against `rules`; the error names the first field at fault.
+pub(super) fn check(rules: &Rules, body: &[u8]) -> Result<()> {
     let found = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(body);
     let root = Field::Root("body");
     let read = Checker {
-        spec,
-        schema,
+        rules: Some(rules),
         field: &root,
         found: &found,
     }
@@ -30,26 +29,28 @@ pub(super) fn check(spec: &Spec, schema: &Value, body: &[u8]) -> Result<()> {
     read.map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))
 }
 
+/// `rules` is `None` for a value the description leaves open (e.g. array items without a schema).
 struct Checker<'a> {
-    spec: &'a Spec,
-    schema: &'a Value,
+    rules: Option<&'a Rules>,
     field: &'a Field<'a>,
     found: &'a RefCell<Option<Error>>,
 }
 
 impl<'a> Checker<'a> {
-    fn at(&self, schema: &'a Value, field: &'a Field<'a>) -> Checker<'a> {
+    fn at(&self, rules: Option<&'a Rules>, field: &'a Field<'a>) -> Checker<'a> {
         Checker {
-            spec: self.spec,
-            schema,
+            rules,
             field,
             found: self.found,
         }
     }
 
-    /// Applies `rule` to the resolved schema; a broken rule is kept aside and stops the reading.
-    fn rule<E: de::Error>(&self, rule: impl FnOnce(&Value) -> Result<()>) -> Result<(), E> {
-        rule(self.spec.resolve(self.schema)).map_err(|e| {
+    /// Applies `rule` to the rules; a broken rule is kept aside and stops the reading.
+    fn rule<E: de::Error>(&self, rule: impl FnOnce(&Rules) -> Result<()>) -> Result<(), E> {
+        let Some(rules) = self.rules else {
+            return Ok(());
+        };
+        rule(rules).map_err(|e| {
             *self.found.borrow_mut() = Some(e);
             E::custom("a value breaks a rule of the description")
         })
@@ -107,7 +108,7 @@ impl<'de> Visitor<'de> for Checker<'_> {
     fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
         self.rule(|s| {
             check_shape(s, Shape::Str, self.field, || Value::from(v).to_string())?;
-            if s.get("enum").is_some() {
+            if s.allowed.is_some() {
                 check_enum(s, &Value::from(v), self.field)?;
             }
             check_len(s, v, self.field)
@@ -117,7 +118,7 @@ impl<'de> Visitor<'de> for Checker<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         self.rule(|s| check_shape(s, Shape::Arr, self.field, || "an array".to_owned()))?;
-        let items = &self.spec.resolve(self.schema)["items"];
+        let items = self.rules.and_then(|r| r.items.as_deref());
         let mut count = 0;
         loop {
             let field = Field::Item(self.field, count);
@@ -132,19 +133,13 @@ impl<'de> Visitor<'de> for Checker<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         self.rule(|s| check_shape(s, Shape::Obj, self.field, || "an object".to_owned()))?;
-        let schema = self.spec.resolve(self.schema);
-        let required: Vec<&str> = schema["required"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required: &[String] = self.rules.map_or(&[], |r| &r.required);
         let mut present = vec![false; required.len()];
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match schema["properties"].get(key.as_ref()) {
+            match self.rules.and_then(|r| r.property(&key)) {
                 Some(prop) => {
                     let field = Field::Member(self.field, &key);
-                    let null = map.next_value_seed(self.at(prop, &field))?;
+                    let null = map.next_value_seed(self.at(Some(prop), &field))?;
                     if let Some(i) = required.iter().position(|r| *r == key) {
                         present[i] = !null;
                     }
@@ -155,7 +150,7 @@ impl<'de> Visitor<'de> for Checker<'_> {
             }
         }
         if let Some(i) = present.iter().position(|p| !p) {
-            let missing = required[i];
+            let missing = &required[i];
             self.rule(|_| {
                 Err(Error::invalid(
                     Field::Member(self.field, missing).to_string(),
