@@ -11,10 +11,10 @@
 
 use std::{env, fs, path::Path};
 
-#[path = "src/naming.rs"]
-mod naming;
+#[path = "src/description.rs"]
+mod description;
 
-use naming::snake_case;
+use description::snake_case;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 /// Enumerations that the service may extend: they are replaced by hand-written open enums
@@ -143,11 +143,7 @@ fn body_checks(spec: &serde_json::Value) -> String {
     )
 }
 
+/// A `$ref` that points nowhere is a broken description: stop the build.
 fn resolve<'a>(spec: &'a serde_json::Value, v: &'a serde_json::Value) -> &'a serde_json::Value {
-    match v.get("$ref").and_then(|r| r.as_str()) {
-        Some(r) => spec
-            .pointer(r.trim_start_matches('#'))
-            .expect("a $ref that resolves"),
-        None => v,
-    }
+    description::resolve(spec, v).expect("a $ref that resolves")
 }

@@ -44,11 +44,11 @@
 mod auth;
 mod client;
 pub mod clock;
+mod description;
 pub mod enums;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
-mod naming;
 pub mod notification;
 pub mod page;
 mod pipeline;

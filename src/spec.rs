@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::LazyLock};
 
 use serde_json::Value;
 
-pub(crate) use crate::naming::snake_case;
+pub(crate) use crate::description::snake_case;
 use crate::region::Service;
 
 /// One operation of a description.
@@ -14,6 +14,10 @@ use crate::region::Service;
 pub(crate) struct Operation {
     /// The official name, e.g. `AddGroupWebhook`.
     pub official: String,
+    /// HTTP method, upper-case.
+    pub method: String,
+    /// Path template segments, e.g. `["v4", "groups", "{group_id}", "hooks"]`.
+    pub segments: Vec<String>,
     /// Path and query parameters.
     pub params: Vec<Param>,
     /// Rules of the JSON body, if the operation takes one.
@@ -186,6 +190,8 @@ impl Spec {
                     snake_case(&official),
                     Operation {
                         official,
+                        method: method.to_ascii_uppercase(),
+                        segments,
                         params,
                         body,
                     },
@@ -194,13 +200,25 @@ impl Spec {
         }
         Spec { operations }
     }
+
+    /// The operation a request with this method and path is for, if any.
+    pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.operations.values().find(|op| {
+            op.method == method
+                && op.segments.len() == segs.len()
+                && op
+                    .segments
+                    .iter()
+                    .zip(&segs)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+    }
 }
 
+/// A dangling `$ref` cannot reach here (build.rs stops on one); fall back to the value itself.
 fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
-    match v.get("$ref").and_then(Value::as_str) {
-        Some(r) => root.pointer(r.trim_start_matches('#')).unwrap_or(v),
-        None => v,
-    }
+    crate::description::resolve(root, v).unwrap_or(v)
 }
 
 #[cfg(test)]
@@ -230,6 +248,15 @@ mod tests {
         assert_eq!(op.params[0].rules.maximum, Some(2147483647.0));
         assert_eq!(op.params[0].rules.kind, Some(Kind::Integer));
         let from_end: Vec<_> = op.params.iter().take(3).map(|p| p.from_end).collect();
+        let found = of(Service::Repo)
+            .find("GET", "/v4/groups/7/hooks/3/logs")
+            .unwrap();
+        assert_eq!(found.official, "ListGroupWebhookLogs");
+        assert!(
+            of(Service::Repo)
+                .find("GET", "/v4/nothing/7/hooks")
+                .is_none()
+        );
         assert_eq!(from_end, [Some(3), Some(1), None]);
     }
 }

@@ -7,7 +7,14 @@ use http_body_util::Full;
 use serde_json::{Value, json};
 
 use super::store::{Scope, Store};
-use crate::{Error, enums::ConfigSource, region::Service, repo::types, spec, validate};
+use crate::{
+    Error,
+    enums::ConfigSource,
+    region::Service,
+    repo::types,
+    spec::{self, Operation},
+    validate,
+};
 
 type Answer = Response<Full<Bytes>>;
 
@@ -19,107 +26,16 @@ const NOTIFICATION_TYPES: &[&str] = &[
     "dingding",
 ];
 
+/// The operation a request is for: routing comes from the descriptions themselves.
+fn operation_of(method: &Method, path: &str) -> Option<&'static Operation> {
+    [Service::Repo, Service::Check]
+        .into_iter()
+        .find_map(|service| spec::of(service).find(method.as_str(), path))
+}
+
 /// The official name of the operation a request is for, or `Unknown`.
 pub(super) fn identify(method: &Method, path: &str) -> &'static str {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let scope = |kind: &str| match kind {
-        "groups" => Some(0),
-        "projects" => Some(1),
-        "repositories" => Some(2),
-        _ => None,
-    };
-    let pick =
-        |kind: &str, names: [&'static str; 3]| scope(kind).map(|i| names[i]).unwrap_or("Unknown");
-    match (method.as_str(), segs.as_slice()) {
-        ("PUT", ["v4", "tasks", _, "webhook"]) => "UpdateCodeCheckWebhook",
-        (
-            "GET",
-            [
-                "v4",
-                "repositories",
-                _,
-                "notification-subscriptions",
-                "subscription",
-            ],
-        ) => "ShowNotificationSubscription",
-        (
-            "PUT",
-            [
-                "v4",
-                "repositories",
-                _,
-                "notification-subscriptions",
-                "subscription",
-            ],
-        ) => "UpdateNotificationSubscription",
-        (
-            "GET",
-            [
-                "v4",
-                "repositories",
-                _,
-                "notification-subscriptions",
-                "status",
-            ],
-        ) => "ShowNotificationSubscriptionsStatus",
-        ("POST", ["v4", k, _, "hooks"]) => pick(
-            k,
-            [
-                "AddGroupWebhook",
-                "AddProjectWebhook",
-                "AddRepositoryWebhook",
-            ],
-        ),
-        ("GET", ["v4", k, _, "hooks"]) => pick(
-            k,
-            [
-                "ListGroupWebhooks",
-                "ListProjectWebhooks",
-                "ListRepositoryWebhooks",
-            ],
-        ),
-        ("GET", ["v4", k, _, "hooks", _]) => pick(
-            k,
-            [
-                "ShowGroupWebhook",
-                "ShowProjectWebhook",
-                "ShowRepositoryWebhook",
-            ],
-        ),
-        ("PUT", ["v4", k, _, "hooks", _]) => pick(
-            k,
-            [
-                "UpdateGroupWebhook",
-                "UpdateProjectWebhook",
-                "UpdateRepositoryWebhook",
-            ],
-        ),
-        ("DELETE", ["v4", k, _, "hooks", _]) => pick(
-            k,
-            [
-                "RemoveGroupWebhook",
-                "RemoveProjectWebhook",
-                "RemoveRepositoryWebhook",
-            ],
-        ),
-        ("GET", ["v4", k, _, "hooks", _, "logs"]) => pick(
-            k,
-            [
-                "ListGroupWebhookLogs",
-                "ListProjectWebhookLogs",
-                "ListRepositoryWebhookLogs",
-            ],
-        ),
-        ("GET", ["v4", k, _, "hooks", _, "logs", _]) => pick(
-            k,
-            [
-                "ShowGroupWebhookLog",
-                "ShowProjectWebhookLog",
-                "ShowRepositoryWebhookLog",
-            ],
-        ),
-        _ => "Unknown",
-    }
+    operation_of(method, path).map_or("Unknown", |op| op.official.as_str())
 }
 
 /// An error answer in the documented shape.
@@ -162,7 +78,8 @@ pub(super) fn route(parts: &Parts, body: &[u8], store: &mut Store) -> Answer {
 }
 
 fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Reject> {
-    let operation = identify(&parts.method, parts.uri.path());
+    let op = operation_of(&parts.method, parts.uri.path());
+    let operation = op.map_or("Unknown", |op| op.official.as_str());
     let segs: Vec<&str> = parts.uri.path().trim_matches('/').split('/').collect();
     let query: Vec<(String, String)> = parts
         .uri
@@ -176,17 +93,13 @@ fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Rejec
             .map(|(_, v)| v.as_str())
     };
     let ok = |v: Value| Ok(json_answer(StatusCode::OK, &v));
-    let check_body = |service: Service| -> Result<(), Reject> {
-        let spec = spec::of(service);
-        let op = spec
-            .operations
-            .get(&spec::snake_case(operation))
-            .ok_or_else(|| not_found("operation"))?;
+    let check_body = || -> Result<(), Reject> {
+        let op = op.ok_or_else(|| not_found("operation"))?;
         validate::check_body(op, body).map_err(bad_request)
     };
 
     if operation == "UpdateCodeCheckWebhook" {
-        check_body(Service::Check)?;
+        check_body()?;
         let switch: crate::check::types::UpdateCodeCheckWebhookRequestBody =
             serde_json::from_slice(body)
                 .map_err(|e| bad_request(Error::invalid("body", e.to_string())))?;
@@ -244,7 +157,7 @@ fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Rejec
         }
         let key = (repository, kind.to_owned());
         if parts.method == Method::PUT {
-            check_body(Service::Repo)?;
+            check_body()?;
             let update: types::UpdateRepoNotificationSubscriptionDto = serde_json::from_slice(body)
                 .map_err(|e| bad_request(Error::invalid("body", e.to_string())))?;
             let decode = |field: &str, v: Option<String>| -> Result<Option<String>, Reject> {
@@ -319,7 +232,7 @@ fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Rejec
     };
     match parts.method.as_str() {
         "POST" => {
-            check_body(Service::Repo)?;
+            check_body()?;
             let params = parse_params(body)?;
             Ok(json_answer(StatusCode::CREATED, &store.add(scope, params)))
         }
@@ -329,7 +242,7 @@ fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Rejec
             .map_or_else(|| Err(not_found("webhook")), ok),
         "PUT" => {
             let hook = id(4, "hook_id")?;
-            check_body(Service::Repo)?;
+            check_body()?;
             let params = parse_params(body)?;
             match store.update(&scope, hook, params) {
                 Some(v) => Ok(json_answer(StatusCode::CREATED, &v)),
