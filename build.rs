@@ -7,14 +7,14 @@
 //!   types are plain `String`/`i32`, and the constraints are enforced instead by `src/validate.rs`,
 //!   before sending, with errors that name the field and the rule.
 //! - `<name>.json`: the full description, which `src/validate.rs` and `src/spec.rs` read.
-//! - `<name>_bodies.rs`: which answers of each operation carry a JSON body, for the pipeline.
+//! - `<name>_operations.rs`: the operation table, read off what progenitor generated: for each
+//!   builder's `send`, the name progenitor hands the hooks (`OperationInfo::operation_id`), the
+//!   official operationId (joined on method and path), and which answers it decodes into which
+//!   type. The pipeline and the input checks key everything on this table, so nothing imitates
+//!   progenitor's naming, and an operation missing from it stops the build.
 
 use std::{env, fs, path::Path};
 
-#[path = "src/description.rs"]
-mod description;
-
-use description::snake_case;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 
 /// Enumerations that the service may extend: they are replaced by hand-written open enums
@@ -74,10 +74,10 @@ fn generate(name: &str, out_dir: &Path) {
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     fs::write(out_dir.join(format!("{name}.rs")), code).expect("writing the generated client");
     fs::write(
-        out_dir.join(format!("{name}_bodies.rs")),
-        body_checks(&json),
+        out_dir.join(format!("{name}_operations.rs")),
+        operation_table(&input, &json, &file),
     )
-    .expect("writing the body checks");
+    .expect("writing the operation table");
     fs::write(
         out_dir.join(format!("{name}.json")),
         serde_json::to_string(&json).expect("JSON"),
@@ -116,34 +116,174 @@ fn strip_constraints(value: &mut serde_json::Value) {
     }
 }
 
-/// Emits `has_success_body(operation, status)`: whether that answer is declared with a JSON body.
-fn body_checks(spec: &serde_json::Value) -> String {
-    let mut patterns = Vec::new();
-    for item in spec["paths"].as_object().expect("paths").values() {
-        for method in ["get", "put", "post", "delete", "patch"] {
-            let Some(op) = item.get(method) else { continue };
-            let id = snake_case(
-                op["operationId"]
-                    .as_str()
-                    .expect("every operation has an id"),
-            );
-            for (status, response) in op["responses"].as_object().expect("responses") {
-                let json = resolve(spec, response).pointer("/content/application~1json/schema");
-                if status.starts_with('2') && json.is_some() {
-                    patterns.push(format!("({id:?}, {status})"));
-                }
-            }
+/// One `send` of a generated builder.
+struct Generated {
+    /// What progenitor passes to the hooks as `OperationInfo::operation_id`.
+    name: String,
+    method: String,
+    path: String,
+    /// The type `ResponseValue<T>` decodes into.
+    success_type: String,
+    /// Statuses whose arm decodes the body (`ResponseValue::from_response`) into `success_type`.
+    decoded: Vec<u16>,
+}
+
+/// Emits the operation table (see the module docs) from the generated `file`.
+fn operation_table(input: &str, spec: &serde_json::Value, file: &syn::File) -> String {
+    let mut found = Vec::new();
+    collect_sends(&file.items, &mut found);
+    let mut entries = Vec::new();
+    let mut decodes = Vec::new();
+    for (index, g) in found.iter().enumerate() {
+        let op = spec
+            .pointer(&format!(
+                "/paths/{}/{}",
+                g.path.replace('~', "~0").replace('/', "~1"),
+                g.method.to_ascii_lowercase()
+            ))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{input}: progenitor made {} for an undescribed {} {}",
+                    g.name, g.method, g.path
+                )
+            });
+        let official = op["operationId"]
+            .as_str()
+            .expect("every operation has an id");
+        entries.push(format!(
+            "    OperationId {{ index: {index}, generated: {:?}, official: {official:?}, method: {:?}, path: {:?} }},\n",
+            g.name, g.method, g.path
+        ));
+        for status in &g.decoded {
+            decodes.push(format!(
+                "        ({index}, {status}) => Some(decodes::<{}>(body)),\n",
+                g.success_type
+            ));
         }
     }
+    let described = spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| ["get", "put", "post", "delete", "patch"].map(|m| item.get(m)))
+        .flatten()
+        .count();
+    assert_eq!(
+        described,
+        found.len(),
+        "{input}: {described} operations described, progenitor generated {}",
+        found.len()
+    );
+    let names: Vec<String> = found
+        .iter()
+        .enumerate()
+        .map(|(i, g)| format!("        {:?} => Some(&OPERATIONS[{i}]),\n", g.name))
+        .collect();
     format!(
-        "/// Whether the `status` answer of the operation is declared with a JSON body.\n\
-         pub(crate) fn has_success_body(operation: &str, status: u16) -> bool {{\n\
-         \x20   matches!((operation, status), {})\n}}\n",
-        patterns.join(" | ")
+        "// Generated by build.rs from progenitor's output; see build.rs.\n\
+         /// Every operation of this description, in the order progenitor generated them.\n\
+         pub(crate) static OPERATIONS: &[OperationId] = &[\n{}];\n\n\
+         /// The operation whose generated name (`OperationInfo::operation_id`) is `generated`.\n\
+         pub(crate) fn by_generated_name(generated: &str) -> Option<&'static OperationId> {{\n\
+         \x20   match generated {{\n{}        _ => None,\n    }}\n}}\n\n\
+         /// Decodes a success body as the generated code will: `None` when the generated code\n\
+         /// reads no body for this status.\n\
+         pub(crate) fn check_success_body(index: usize, status: u16, body: &[u8]) -> Option<Result<(), serde_json::Error>> {{\n\
+         \x20   match (index, status) {{\n{}        _ => None,\n    }}\n}}\n",
+        entries.concat(),
+        names.concat(),
+        decodes.concat()
     )
 }
 
-/// A `$ref` that points nowhere is a broken description: stop the build.
-fn resolve<'a>(spec: &'a serde_json::Value, v: &'a serde_json::Value) -> &'a serde_json::Value {
-    description::resolve(spec, v).expect("a $ref that resolves")
+/// Finds every `send` of a generated builder, in order.
+fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
+    use quote::ToTokens;
+    for item in items {
+        match item {
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_sends(inner, out);
+                }
+            }
+            syn::Item::Impl(imp) => {
+                for f in &imp.items {
+                    let syn::ImplItem::Fn(f) = f else { continue };
+                    if f.sig.ident != "send" {
+                        continue;
+                    }
+                    let doc = f
+                        .attrs
+                        .iter()
+                        .filter_map(|a| match &a.meta {
+                            syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => {
+                                Some(nv.value.to_token_stream().to_string())
+                            }
+                            _ => None,
+                        })
+                        .collect::<String>();
+                    // "Sends a `GET` request to `/v4/...`"
+                    let mut ticks = doc.split('`').skip(1).step_by(2);
+                    let (Some(method), Some(path)) = (ticks.next(), ticks.next()) else {
+                        panic!("a generated send without its method and path: {doc}")
+                    };
+                    let body = f.block.to_token_stream().to_string();
+                    let name = body
+                        .split("operation_id :")
+                        .nth(1)
+                        .and_then(|rest| rest.split('"').nth(1))
+                        .expect("a generated send names its operation")
+                        .to_owned();
+                    let decoded = body
+                        .split("u16 =>")
+                        .zip(body.split("u16 =>").skip(1))
+                        .filter(|(_, arm)| {
+                            arm.trim_start_matches([' ', '{'])
+                                .starts_with("ResponseValue :: from_response")
+                        })
+                        .filter_map(|(before, _)| {
+                            let digits: String = before
+                                .chars()
+                                .rev()
+                                .take_while(char::is_ascii_digit)
+                                .collect();
+                            digits.chars().rev().collect::<String>().parse::<u16>().ok()
+                        })
+                        .filter(|s| (200..300).contains(s))
+                        .collect();
+                    out.push(Generated {
+                        name,
+                        method: method.to_owned(),
+                        path: path.to_owned(),
+                        success_type: success_type(&f.sig.output),
+                        decoded,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `T` of `Result<ResponseValue<T>, Error<E>>`.
+fn success_type(output: &syn::ReturnType) -> String {
+    use quote::ToTokens;
+    fn first_arg(ty: &syn::Type) -> Option<&syn::Type> {
+        let syn::Type::Path(p) = ty else { return None };
+        let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+    }
+    let syn::ReturnType::Type(_, ty) = output else {
+        panic!("a generated send returns a Result")
+    };
+    first_arg(ty)
+        .and_then(first_arg)
+        .expect("send returns Result<ResponseValue<T>, _>")
+        .to_token_stream()
+        .to_string()
 }

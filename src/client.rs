@@ -9,7 +9,7 @@ use reqwest::header::HeaderValue;
 use crate::{
     Credentials, Error, Result,
     clock::{Clock, SystemClock},
-    pipeline::{Pipeline, Shared},
+    pipeline::{Missing, Pipeline, Shared},
     region::{Service, known_regions},
     retry::RetryPolicy,
 };
@@ -98,6 +98,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     clock: Option<Arc<dyn Clock>>,
     proxy: Option<String>,
+    env_proxy: Option<bool>,
     max_response_bytes: Option<usize>,
 }
 
@@ -106,8 +107,15 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("credentials", &self.credentials)
             .field("region", &self.region)
-            .field("repo_endpoint", &self.repo_endpoint)
-            .field("check_endpoint", &self.check_endpoint)
+            .field(
+                "repo_endpoint",
+                &self.repo_endpoint.as_deref().map(without_credentials),
+            )
+            .field(
+                "check_endpoint",
+                &self.check_endpoint.as_deref().map(without_credentials),
+            )
+            .field("proxy", &self.proxy.as_deref().map(without_credentials))
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
@@ -169,9 +177,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends every request through this HTTP(S) proxy, e.g. `http://proxy.example:3128`.
+    /// Sends every request through this HTTP(S) proxy, e.g. `http://proxy.example:3128`; wins
+    /// over the environment's.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
+        self
+    }
+
+    /// Whether to honour `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (and their
+    /// lower-case forms) from the environment, as the official SDK's HTTP session does (default
+    /// `true`). An explicit [`ClientBuilder::proxy`] wins either way.
+    pub fn env_proxy(mut self, yes: bool) -> Self {
+        self.env_proxy = Some(yes);
         self
     }
 
@@ -187,10 +204,11 @@ impl ClientBuilder {
             Error::Config("no credentials: call .credentials(..), or use Client::from_env()".into())
         })?;
         credentials.check()?;
-        // A region outside the tables is fine when both endpoints are given (a private region).
-        let both_explicit = self.repo_endpoint.is_some() && self.check_endpoint.is_some();
+        // Each service is resolved on its own, as the official SDK does: a region outside the
+        // tables (a private cloud) is fine for a service whose endpoint is given.
+        let any_explicit = self.repo_endpoint.is_some() || self.check_endpoint.is_some();
         if let Some(region) = &self.region
-            && !both_explicit
+            && !any_explicit
             && Service::Repo.endpoint(region).is_none()
             && Service::Check.endpoint(region).is_none()
         {
@@ -200,21 +218,18 @@ impl ClientBuilder {
             )));
         }
         let endpoint =
-            |service: Service, explicit: Option<String>| -> Result<(String, Option<Error>)> {
+            |service: Service, explicit: Option<String>| -> Result<(String, Option<Missing>)> {
                 match explicit {
                     Some(url) => Ok((check_endpoint_url(service, &url)?, None)),
                     None => match self.region.as_deref().map(|r| (r, service.endpoint(r))) {
                         Some((_, Some(url))) => Ok((url.to_owned(), None)),
                         Some((region, None)) => Ok((
                             unreachable_base(),
-                            Some(Error::ServiceNotInRegion {
-                                service,
-                                region: region.to_owned(),
-                            }),
+                            Some(Missing::NotInRegion(region.to_owned())),
                         )),
                         None => Ok((
                             unreachable_base(),
-                            Some(Error::Config(format!(
+                            Some(Missing::NoEndpoint(format!(
                                 "no endpoint for {service}: set .region(..) or .{}",
                                 service.endpoint_setter()
                             ))),
@@ -224,17 +239,20 @@ impl ClientBuilder {
             };
         let (repo_url, repo_missing) = endpoint(Service::Repo, self.repo_endpoint)?;
         let (check_url, check_missing) = endpoint(Service::Check, self.check_endpoint)?;
-        if let (Some(Error::Config(msg)), Some(Error::Config(_))) = (&repo_missing, &check_missing)
+        if let (Some(Missing::NoEndpoint(msg)), Some(Missing::NoEndpoint(_))) =
+            (&repo_missing, &check_missing)
         {
             return Err(Error::Config(format!(
                 "{msg}; no endpoint for CodeArts Check either"
             )));
         }
 
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let http = http_client(
             self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            timeout,
             self.proxy.as_deref(),
+            self.env_proxy.unwrap_or(true),
         )?;
         let user_agent = self
             .user_agent
@@ -247,7 +265,7 @@ impl ClientBuilder {
         let max_response_bytes = self
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
-        let pipeline = |service: Service, missing: Option<Error>| {
+        let pipeline = |service: Service, missing: Option<Missing>| {
             Pipeline::new(Shared {
                 service,
                 credentials: credentials.clone(),
@@ -256,6 +274,7 @@ impl ClientBuilder {
                 user_agent: user_agent.clone(),
                 missing,
                 max_response_bytes,
+                timeout,
             })
         };
         Ok(Client {
@@ -279,25 +298,49 @@ fn unreachable_base() -> String {
 }
 
 fn check_endpoint_url(service: Service, url: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| Error::Config(format!("the {service} endpoint {url:?} is not a URL: {e}")))?;
+    let shown = without_credentials(url);
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        Error::Config(format!(
+            "the {service} endpoint {shown:?} is not a URL: {e}"
+        ))
+    })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(Error::Config(format!(
-            "the {service} endpoint {url:?} must be an http:// or https:// URL with a host"
+            "the {service} endpoint {shown:?} must be an http:// or https:// URL with a host"
         )));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(format!(
-            "the {service} endpoint {url:?} must not have a query or fragment"
+            "the {service} endpoint {shown:?} must not have a query or fragment"
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::Config(format!(
+            "the {service} endpoint {shown:?} must not carry a user name or password"
         )));
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// A URL as it may be shown in a message: any `user:password@` replaced by `***@`. Works on text
+/// that does not parse as a URL too, since that is when it is shown.
+pub(crate) fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
 }
 
 fn http_client(
     connect_timeout: Duration,
     timeout: Duration,
     proxy: Option<&str>,
+    env_proxy: bool,
 ) -> Result<reqwest::Client> {
     #[cfg(not(feature = "native-tls"))]
     {
@@ -309,15 +352,18 @@ fn http_client(
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         // As the official SDK: a redirect is an answer to report, not to follow with credentials.
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy();
+        .redirect(reqwest::redirect::Policy::none());
+    if !env_proxy {
+        builder = builder.no_proxy();
+    }
     #[cfg(feature = "native-tls")]
     {
         builder = builder.tls_backend_native();
     }
     if let Some(proxy) = proxy {
         let proxy = reqwest::Proxy::all(proxy).map_err(|e| {
-            Error::Config(format!("the proxy {proxy:?} is not a valid proxy URL: {e}"))
+            let shown = without_credentials(proxy);
+            Error::Config(format!("the proxy {shown:?} is not a valid proxy URL: {e}"))
         })?;
         builder = builder.proxy(proxy);
     }

@@ -1,8 +1,8 @@
-//! The one error type of the crate, and the conversion from the generated clients' errors.
+//! The one error type of the crate.
 //!
-//! Every response the client receives goes through `pipeline::finish` first, which reads the body,
-//! works out the service's error code and message, and marks bodies that cannot be decoded. This
-//! is what lets an error keep the HTTP status and the request id whatever the server sent.
+//! It depends on nothing else of the crate's request path: the pipeline builds these values
+//! while the response is at hand (so status and request id are always its own), and
+//! `pipeline::convert` turns the generated clients' errors into them.
 
 use std::{error::Error as StdError, fmt};
 
@@ -39,10 +39,25 @@ pub enum Error {
     Connect(reqwest::Error),
     /// The TLS handshake failed (for example, an untrusted certificate).
     Tls(reqwest::Error),
-    /// The connect or overall timeout expired.
-    Timeout(reqwest::Error),
-    /// The connection failed while the request was sent or the response read.
-    Transport(reqwest::Error),
+    /// The connect timeout, an attempt's timeout, or the call's time budget expired.
+    Timeout {
+        /// The underlying error.
+        source: reqwest::Error,
+        /// The HTTP status, when the headers had arrived before the body stalled.
+        status: Option<StatusCode>,
+        /// The `X-Request-Id` of the answer, when the headers had arrived.
+        request_id: Option<String>,
+    },
+    /// The connection failed while the request was sent or the response read (for example a
+    /// body cut short).
+    Transport {
+        /// The underlying error.
+        source: reqwest::Error,
+        /// The HTTP status, when the headers had arrived before the failure.
+        status: Option<StatusCode>,
+        /// The `X-Request-Id` of the answer, when the headers had arrived.
+        request_id: Option<String>,
+    },
     /// A success status came with a body that is not what the operation returns.
     Decode {
         /// HTTP status of the response (known in every case but a generated decoder's surprise).
@@ -77,7 +92,7 @@ impl Error {
     /// 429 and 5xx answers (500, 502, 503, 504).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Connect(_) | Error::Timeout(_) | Error::Transport(_) => true,
+            Error::Connect(_) | Error::Timeout { .. } | Error::Transport { .. } => true,
             Error::Service(e) => crate::retry::is_retryable_status(e.status),
             _ => false,
         }
@@ -87,7 +102,9 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Service(e) => Some(e.status),
-            Error::Decode { status, .. } => *status,
+            Error::Decode { status, .. }
+            | Error::Timeout { status, .. }
+            | Error::Transport { status, .. } => *status,
             _ => None,
         }
     }
@@ -96,7 +113,9 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Service(e) => e.request_id.as_deref(),
-            Error::Decode { request_id, .. } => request_id.as_deref(),
+            Error::Decode { request_id, .. }
+            | Error::Timeout { request_id, .. }
+            | Error::Transport { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -116,15 +135,32 @@ impl Error {
         }
     }
 
-    pub(crate) fn from_transport(e: reqwest::Error) -> Self {
+    /// Classifies a transport failure; `answered` is the status and request id when the
+    /// headers had arrived before it.
+    pub(crate) fn from_transport(
+        e: reqwest::Error,
+        answered: Option<(StatusCode, Option<String>)>,
+    ) -> Self {
+        let (status, request_id) = match answered {
+            Some((s, id)) => (Some(s), id),
+            None => (None, None),
+        };
         if e.is_timeout() {
-            Error::Timeout(e)
-        } else if is_tls(&e) {
+            Error::Timeout {
+                source: e,
+                status,
+                request_id,
+            }
+        } else if status.is_none() && is_tls(&e) {
             Error::Tls(e)
-        } else if e.is_connect() {
+        } else if status.is_none() && e.is_connect() {
             Error::Connect(e)
         } else {
-            Error::Transport(e)
+            Error::Transport {
+                source: e,
+                status,
+                request_id,
+            }
         }
     }
 }
@@ -160,8 +196,30 @@ impl fmt::Display for Error {
             Error::Service(e) => e.fmt(f),
             Error::Connect(e) => write!(f, "could not connect: {}", chain(e)),
             Error::Tls(e) => write!(f, "TLS handshake failed: {}", chain(e)),
-            Error::Timeout(_) => f.write_str("the request timed out"),
-            Error::Transport(e) => write!(f, "connection failed: {}", chain(e)),
+            Error::Timeout {
+                status, request_id, ..
+            } => {
+                match status {
+                    Some(s) => write!(f, "the request timed out while reading the {s} response")?,
+                    None => f.write_str("the request timed out")?,
+                }
+                request_id_suffix(f, request_id)
+            }
+            Error::Transport {
+                source,
+                status,
+                request_id,
+            } => {
+                match status {
+                    Some(s) => write!(
+                        f,
+                        "connection failed while reading the {s} response: {}",
+                        chain(source)
+                    )?,
+                    None => write!(f, "connection failed: {}", chain(source))?,
+                }
+                request_id_suffix(f, request_id)
+            }
             Error::Decode {
                 status,
                 request_id,
@@ -210,7 +268,10 @@ fn chain(e: &dyn StdError) -> String {
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Error::Connect(e) | Error::Tls(e) | Error::Timeout(e) | Error::Transport(e) => Some(e),
+            Error::Connect(e)
+            | Error::Tls(e)
+            | Error::Timeout { source: e, .. }
+            | Error::Transport { source: e, .. } => Some(e),
             Error::Decode {
                 source: Some(s), ..
             } => Some(s.as_ref()),
@@ -220,69 +281,3 @@ impl StdError for Error {
 }
 
 impl StdError for ServiceError {}
-
-/// Converts a generated client's error; `details` takes the code and message out of its
-/// (already normalised, see `pipeline::finish`) error body.
-fn convert<E>(
-    e: progenitor_client::Error<E>,
-    details: impl FnOnce(E) -> (Option<String>, Option<String>),
-) -> Error {
-    use progenitor_client::Error as G;
-    match e {
-        G::InvalidRequest(msg) => crate::validate::from_builder_message(&msg),
-        G::Custom(msg) => crate::pipeline::decode_hook_error(msg),
-        G::CommunicationError(e) | G::InvalidUpgrade(e) => Error::from_transport(e),
-        G::ResponseBodyError(e) => match find_source::<crate::pipeline::BodyRejected>(&e) {
-            Some(r) => r.to_error(),
-            None => Error::from_transport(e),
-        },
-        G::ErrorResponse(rv) => {
-            let status = rv.status();
-            let headers = rv.headers().clone();
-            let (code, msg) = details(rv.into_inner());
-            let code = code.unwrap_or_else(|| status.as_u16().to_string());
-            crate::pipeline::service_error(status, &headers, code, msg.unwrap_or_default())
-        }
-        G::UnexpectedResponse(resp) => {
-            crate::pipeline::unexpected(resp.status(), resp.headers(), resp.extensions())
-        }
-        G::InvalidResponsePayload(body, e) => {
-            let (status, request_id) = match crate::pipeline::recent::recall(&body) {
-                Some((status, request_id)) => (Some(status), request_id),
-                None => (None, None),
-            };
-            Error::Decode {
-                status,
-                request_id,
-                reason: format!("{e} (body of {} bytes)", body.len()),
-                source: Some(Box::new(e)),
-            }
-        }
-    }
-}
-
-macro_rules! from_generated {
-    ($($body:ty),+) => {$(
-        impl From<progenitor_client::Error<$body>> for Error {
-            fn from(e: progenitor_client::Error<$body>) -> Self {
-                convert(e, |b| (b.error_code, b.error_msg))
-            }
-        }
-    )+};
-}
-
-from_generated!(
-    crate::repo::types::ErrorResponse,
-    crate::check::types::ErrorResponse
-);
-
-fn find_source<'a, T: StdError + 'static>(e: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    let mut cur: Option<&(dyn StdError + 'static)> = Some(e);
-    while let Some(c) = cur {
-        if let Some(t) = c.downcast_ref::<T>() {
-            return Some(t);
-        }
-        cur = c.source();
-    }
-    None
-}

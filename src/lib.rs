@@ -44,12 +44,12 @@
 mod auth;
 mod client;
 pub mod clock;
-mod description;
 pub mod enums;
 mod error;
 #[cfg(feature = "fake")]
 pub mod fake;
 pub mod notification;
+mod operations;
 pub mod page;
 mod pipeline;
 pub mod region;
@@ -65,7 +65,7 @@ pub use client::{
 pub use error::{BoxError, Error, Result, ServiceError};
 pub use pipeline::Pipeline;
 pub use progenitor_client::ResponseValue;
-pub use retry::RetryPolicy;
+pub use retry::{DEFAULT_MAX_ELAPSED, RetryPolicy};
 
 /// The CodeArts Repo v4 client, generated from `openapi/codearts-repo.yaml`.
 #[allow(

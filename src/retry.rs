@@ -7,17 +7,22 @@ use std::{
 
 use reqwest::{Method, StatusCode, header::HeaderMap};
 
-/// Retry settings. The default makes up to 3 attempts on connection errors, timeouts, 429, 500,
-/// 502, 503 and 504, waiting 200 ms, then 400 ms, ... (at most 5 s) with jitter, or what
-/// `Retry-After` asks for (at most 60 s). Only GET, PUT and DELETE are retried: a POST is sent
-/// once unless [`RetryPolicy::retry_post`] is set, and a POST whose connection was refused is
-/// the one exception (it never reached the server).
+/// The default time budget of one call, all attempts and waits included.
+pub const DEFAULT_MAX_ELAPSED: Duration = Duration::from_secs(120);
+
+/// Retry settings. The default makes up to 3 attempts on connection errors, timeouts, bodies cut
+/// short, 429, 500, 502, 503 and 504, waiting 200 ms, then 400 ms, ... (at most 5 s) with
+/// jitter, or what `Retry-After` asks for (at most 60 s), all within a budget of
+/// [`DEFAULT_MAX_ELAPSED`] per call. Only GET, PUT and DELETE are retried: a POST is sent once
+/// unless [`RetryPolicy::retry_post`] is set, and a POST whose connection was refused is the one
+/// exception (it never reached the server).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
     initial_backoff: Duration,
     max_backoff: Duration,
     max_retry_after: Duration,
+    max_elapsed: Duration,
     retry_post: bool,
 }
 
@@ -28,9 +33,77 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             max_retry_after: Duration::from_secs(60),
+            max_elapsed: DEFAULT_MAX_ELAPSED,
             retry_post: false,
         }
     }
+}
+
+/// What an attempt came to, as far as retrying cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attempted {
+    /// No connection: nothing reached the server.
+    Refused,
+    /// Failed after the request may have reached the server: before the headers, or while
+    /// reading the body.
+    Failed,
+    /// An answer with this status, and what its `Retry-After` asks.
+    Status(StatusCode, RetryAfter),
+}
+
+/// A `Retry-After` header, read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetryAfter {
+    /// None, or one that cannot be read.
+    Absent,
+    /// A wait within `max_retry_after`.
+    Wait(Duration),
+    /// More than `max_retry_after`: the answer is returned.
+    TooLong,
+}
+
+/// Try again after a wait, or stop with the last outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Retry(Duration),
+    Stop,
+}
+
+/// The retry decision after `attempt` attempts (1 for the first) that took `elapsed` in all.
+/// `jitter` is a random number that spreads the backoff (see [`RetryPolicy::backoff`]).
+pub(crate) fn decide(
+    policy: &RetryPolicy,
+    attempt: u32,
+    method: &Method,
+    outcome: Attempted,
+    elapsed: Duration,
+    jitter: u64,
+) -> Decision {
+    if attempt >= policy.max_attempts {
+        return Decision::Stop;
+    }
+    let resend = policy.may_resend(method);
+    let wait = match outcome {
+        // A refused connection never reached the server: safe to retry for any method.
+        Attempted::Refused => policy.backoff(attempt, jitter),
+        Attempted::Failed if resend => policy.backoff(attempt, jitter),
+        Attempted::Status(status, after) if resend && is_retryable_status(status) => match after {
+            RetryAfter::Absent => policy.backoff(attempt, jitter),
+            RetryAfter::Wait(wait) => wait,
+            RetryAfter::TooLong => return Decision::Stop,
+        },
+        _ => return Decision::Stop,
+    };
+    // Checked before each wait: a retry that could not start within the budget is not made.
+    if elapsed.saturating_add(wait) >= policy.max_elapsed {
+        return Decision::Stop;
+    }
+    Decision::Retry(wait)
+}
+
+/// A random number for [`decide`]'s jitter.
+pub(crate) fn jitter() -> u64 {
+    RandomState::new().hash_one(std::time::Instant::now())
 }
 
 impl RetryPolicy {
@@ -66,6 +139,14 @@ impl RetryPolicy {
         self
     }
 
+    /// The time budget of one call, all attempts and waits included (default
+    /// [`DEFAULT_MAX_ELAPSED`]). No retry starts past it, and each attempt's timeout is cut to
+    /// what is left of it, so a call never takes much longer.
+    pub fn max_elapsed(mut self, budget: Duration) -> Self {
+        self.max_elapsed = budget;
+        self
+    }
+
     /// Also retry POST (webhook creation). Off by default: a POST whose answer was lost may have
     /// created the webhook, and a retry would create a second one.
     pub fn retry_post(mut self, yes: bool) -> Self {
@@ -77,46 +158,44 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    pub(crate) fn budget(&self) -> Duration {
+        self.max_elapsed
+    }
+
     pub(crate) fn may_resend(&self, method: &Method) -> bool {
         *method != Method::POST || self.retry_post
     }
 
     /// The wait before attempt `attempt + 1`, after `attempt` attempts: capped exponential with
     /// "equal jitter" (half fixed, half random) so that many clients do not retry in step.
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32, jitter: u64) -> Duration {
         let exp = self
             .initial_backoff
             .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16))
             .min(self.max_backoff);
         let half = exp / 2;
-        let jitter = RandomState::new().hash_one(attempt) % (half.as_nanos() as u64 + 1);
-        half + Duration::from_nanos(jitter)
+        half + Duration::from_nanos(jitter % (half.as_nanos() as u64 + 1))
     }
 
-    /// The wait a response asks for, if it asks and the policy allows that long; `Err` when it
-    /// asks for more than `max_retry_after`.
-    pub(crate) fn retry_after(
-        &self,
-        headers: &HeaderMap,
-        now: SystemTime,
-    ) -> Result<Option<Duration>, ()> {
+    /// The wait a response asks for; `now` (the client's clock) measures an HTTP date.
+    pub(crate) fn retry_after(&self, headers: &HeaderMap, now: SystemTime) -> RetryAfter {
         let Some(value) = headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
         else {
-            return Ok(None);
+            return RetryAfter::Absent;
         };
         let wait = match value.trim().parse::<u64>() {
             Ok(secs) => Duration::from_secs(secs),
             Err(_) => match httpdate::parse_http_date(value) {
                 Ok(at) => at.duration_since(now).unwrap_or_default(),
-                Err(_) => return Ok(None),
+                Err(_) => return RetryAfter::Absent,
             },
         };
         if wait > self.max_retry_after {
-            Err(())
+            RetryAfter::TooLong
         } else {
-            Ok(Some(wait))
+            RetryAfter::Wait(wait)
         }
     }
 }
@@ -136,7 +215,7 @@ mod tests {
         for attempt in 1..=10 {
             let exp =
                 (Duration::from_millis(200) * (1 << (attempt - 1))).min(Duration::from_secs(5));
-            let wait = p.backoff(attempt);
+            let wait = p.backoff(attempt, jitter());
             assert!(
                 wait >= exp / 2 && wait <= exp,
                 "attempt {attempt}: {wait:?}"
@@ -149,18 +228,24 @@ mod tests {
         let p = RetryPolicy::default();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mut h = HeaderMap::new();
-        assert_eq!(p.retry_after(&h, now), Ok(None));
+        assert_eq!(p.retry_after(&h, now), RetryAfter::Absent);
         h.insert("retry-after", "2".parse().unwrap());
-        assert_eq!(p.retry_after(&h, now), Ok(Some(Duration::from_secs(2))));
+        assert_eq!(
+            p.retry_after(&h, now),
+            RetryAfter::Wait(Duration::from_secs(2))
+        );
         h.insert(
             "retry-after",
             httpdate::fmt_http_date(now + Duration::from_secs(7))
                 .parse()
                 .unwrap(),
         );
-        assert_eq!(p.retry_after(&h, now), Ok(Some(Duration::from_secs(7))));
+        assert_eq!(
+            p.retry_after(&h, now),
+            RetryAfter::Wait(Duration::from_secs(7))
+        );
         h.insert("retry-after", "61".parse().unwrap());
-        assert_eq!(p.retry_after(&h, now), Err(()));
+        assert_eq!(p.retry_after(&h, now), RetryAfter::TooLong);
     }
 
     #[test]

@@ -2,22 +2,20 @@
 //! that `build.rs` writes next to the generated clients, with each schema compiled into
 //! [`Rules`] so that checking a request looks nothing up in the description.
 
-use std::{collections::HashMap, sync::LazyLock};
+use std::sync::LazyLock;
 
 use serde_json::Value;
 
-pub(crate) use crate::description::snake_case;
-use crate::region::Service;
+use crate::{
+    operations::{self, OperationId},
+    region::Service,
+};
 
 /// One operation of a description.
 #[derive(Debug)]
 pub(crate) struct Operation {
-    /// The official name, e.g. `AddGroupWebhook`.
-    pub official: String,
-    /// HTTP method, upper-case.
-    pub method: String,
-    /// Path template segments, e.g. `["v4", "groups", "{group_id}", "hooks"]`.
-    pub segments: Vec<String>,
+    /// Its names, method and path.
+    pub id: &'static OperationId,
     /// Path and query parameters.
     pub params: Vec<Param>,
     /// Rules of the JSON body, if the operation takes one.
@@ -52,6 +50,16 @@ pub(crate) struct Rules {
     /// `properties`, by name.
     pub properties: Vec<(String, Rules)>,
     pub required: Vec<String>,
+    /// A rule over several properties that the description states only in words.
+    pub cross: Option<CrossRule>,
+}
+
+/// The rules over several fields of a body, written out by hand from the descriptions' words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CrossRule {
+    /// `WebhookParamsRequestDto` (group webhooks): at least one event, and the filter of push
+    /// and note events when they are on.
+    GroupWebhook,
 }
 
 /// A JSON Schema `type`.
@@ -114,6 +122,7 @@ impl Rules {
                 .filter_map(Value::as_str)
                 .map(str::to_owned)
                 .collect(),
+            cross: None,
         }
     }
 
@@ -129,14 +138,22 @@ impl Rules {
 /// A parsed description.
 #[derive(Debug)]
 pub(crate) struct Spec {
-    /// Keyed by progenitor's method name (`add_group_webhook`), which `OperationInfo` carries.
-    pub operations: HashMap<String, Operation>,
+    /// In the order of [`operations::table`], so that an [`OperationId`] indexes it.
+    operations: Vec<Operation>,
 }
 
-static REPO: LazyLock<Spec> =
-    LazyLock::new(|| Spec::parse(include_str!(concat!(env!("OUT_DIR"), "/repo.json"))));
-static CHECK: LazyLock<Spec> =
-    LazyLock::new(|| Spec::parse(include_str!(concat!(env!("OUT_DIR"), "/check.json"))));
+static REPO: LazyLock<Spec> = LazyLock::new(|| {
+    Spec::parse(
+        Service::Repo,
+        include_str!(concat!(env!("OUT_DIR"), "/repo.json")),
+    )
+});
+static CHECK: LazyLock<Spec> = LazyLock::new(|| {
+    Spec::parse(
+        Service::Check,
+        include_str!(concat!(env!("OUT_DIR"), "/check.json")),
+    )
+});
 
 /// The description of `service`.
 pub(crate) fn of(service: Service) -> &'static Spec {
@@ -147,21 +164,18 @@ pub(crate) fn of(service: Service) -> &'static Spec {
 }
 
 impl Spec {
-    fn parse(json: &str) -> Spec {
-        // build.rs wrote this JSON from a description progenitor accepted: it is well formed.
+    fn parse(service: Service, json: &str) -> Spec {
+        // build.rs wrote this JSON from a description progenitor accepted, and read the table
+        // off the code generated from it: every operation of the table is in it.
         let root: Value = serde_json::from_str(json).expect("build.rs writes valid JSON");
-        let mut operations = HashMap::new();
-        for (path, item) in root["paths"].as_object().into_iter().flatten() {
-            let shared = item.get("parameters");
-            for method in ["get", "put", "post", "delete", "patch"] {
-                let Some(op) = item.get(method) else { continue };
-                let official = op["operationId"].as_str().unwrap_or_default().to_owned();
-                let segments: Vec<String> = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(str::to_owned)
-                    .collect();
-                let params = shared
+        let operations = operations::table(service)
+            .iter()
+            .map(|id| {
+                let item = &root["paths"][id.path];
+                let op = &item[id.method.to_ascii_lowercase()];
+                let segments: Vec<&str> = id.path.trim_matches('/').split('/').collect();
+                let params = item
+                    .get("parameters")
                     .into_iter()
                     .chain(op.get("parameters"))
                     .filter_map(Value::as_array)
@@ -185,40 +199,44 @@ impl Spec {
                     .get("requestBody")
                     .map(|b| resolve(&root, b))
                     .and_then(|b| b.pointer("/content/application~1json/schema"))
-                    .map(|s| Rules::compile(&root, s));
-                operations.insert(
-                    snake_case(&official),
-                    Operation {
-                        official,
-                        method: method.to_ascii_uppercase(),
-                        segments,
-                        params,
-                        body,
-                    },
-                );
-            }
-        }
+                    .map(|s| Rules {
+                        cross: matches!(id.official, "AddGroupWebhook" | "UpdateGroupWebhook")
+                            .then_some(CrossRule::GroupWebhook),
+                        ..Rules::compile(&root, s)
+                    });
+                Operation { id, params, body }
+            })
+            .collect();
         Spec { operations }
     }
 
+    /// The description of the operation `id` (of this service).
+    pub fn operation(&self, id: &OperationId) -> &Operation {
+        &self.operations[id.index]
+    }
+
     /// The operation a request with this method and path is for, if any.
+    #[cfg(feature = "fake")]
     pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-        self.operations.values().find(|op| {
-            op.method == method
-                && op.segments.len() == segs.len()
-                && op
-                    .segments
-                    .iter()
+        self.operations.iter().find(|op| {
+            let template = op.id.path.trim_matches('/').split('/');
+            op.id.method == method
+                && template.clone().count() == segs.len()
+                && template
                     .zip(&segs)
-                    .all(|(t, s)| t.starts_with('{') || t == s)
+                    .all(|(t, s)| t.starts_with('{') || t == *s)
         })
     }
 }
 
-/// A dangling `$ref` cannot reach here (build.rs stops on one); fall back to the value itself.
+/// Follows a local `$ref` (`#/components/...`). A dangling one cannot reach here (progenitor
+/// refuses the description at build time); the value itself stands in for it.
 fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
-    crate::description::resolve(root, v).unwrap_or(v)
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => root.pointer(r.trim_start_matches('#')).unwrap_or(v),
+        None => v,
+    }
 }
 
 #[cfg(test)]
@@ -229,8 +247,9 @@ mod tests {
     fn every_operation_is_indexed() {
         assert_eq!(of(Service::Repo).operations.len(), 24);
         assert_eq!(of(Service::Check).operations.len(), 1);
-        let op = &of(Service::Repo).operations["list_group_webhook_logs"];
-        assert_eq!(op.official, "ListGroupWebhookLogs");
+        let id = operations::find(Service::Repo, "list_group_webhook_logs").unwrap();
+        let op = of(Service::Repo).operation(id);
+        assert_eq!(op.id.official, "ListGroupWebhookLogs");
         let names: Vec<_> = op.params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
@@ -248,15 +267,23 @@ mod tests {
         assert_eq!(op.params[0].rules.maximum, Some(2147483647.0));
         assert_eq!(op.params[0].rules.kind, Some(Kind::Integer));
         let from_end: Vec<_> = op.params.iter().take(3).map(|p| p.from_end).collect();
+        assert_eq!(from_end, [Some(3), Some(1), None]);
+        let add = operations::find(Service::Repo, "add_group_webhook").unwrap();
+        let body = of(Service::Repo).operation(add).body.as_ref().unwrap();
+        assert_eq!(body.cross, Some(CrossRule::GroupWebhook));
+    }
+
+    #[cfg(feature = "fake")]
+    #[test]
+    fn requests_are_routed_by_method_and_path() {
         let found = of(Service::Repo)
             .find("GET", "/v4/groups/7/hooks/3/logs")
             .unwrap();
-        assert_eq!(found.official, "ListGroupWebhookLogs");
+        assert_eq!(found.id.official, "ListGroupWebhookLogs");
         assert!(
             of(Service::Repo)
                 .find("GET", "/v4/nothing/7/hooks")
                 .is_none()
         );
-        assert_eq!(from_end, [Some(3), Some(1), None]);
     }
 }

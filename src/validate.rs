@@ -1,30 +1,24 @@
 //! Input checks, run on the final request before it is sent.
 //!
 //! The rules come from the OpenAPI description itself (lengths, ranges, item counts, enums,
-//! required fields), so the checks cannot drift from it; the few rules the description can only
-//! state in words (the group-webhook rules) are written out in [`group_webhook_rules`].
+//! required fields), compiled into [`Rules`]; the few rules the description can only state in
+//! words are [`CrossRule`]s. One walker ([`checker`]) applies them all, in one pass, to a body as
+//! it is read and to each parameter alike.
+
+mod checker;
 
 use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-mod body;
-
 use crate::{
     Error, Result,
-    spec::{Kind, Operation, Rules, Spec},
+    spec::{CrossRule, Kind, Operation, Rules},
 };
 
-/// Checks a request of `operation` against the description, naming the first field at fault.
-pub(crate) fn check_request(
-    spec: &Spec,
-    operation: &str,
-    request: &reqwest::Request,
-) -> Result<()> {
-    let Some(op) = spec.operations.get(operation) else {
-        return Ok(());
-    };
+/// Checks a request of `op` against the description, naming the first field at fault.
+pub(crate) fn check_request(op: &Operation, request: &reqwest::Request) -> Result<()> {
     let url = request.url();
     let path = url.path().trim_end_matches('/');
     for param in &op.params {
@@ -41,35 +35,30 @@ pub(crate) fn check_request(
         match raw {
             None if param.required => return Err(Error::invalid(&param.name, "is required")),
             None => {}
-            Some(raw) => check_value(
+            Some(raw) => checker::check_value(
                 &param.rules,
-                &typed(&param.rules, raw, &param.name)?,
-                &Field::Root(&param.name),
+                typed(&param.rules, raw, &param.name)?,
+                &param.name,
             )?,
         }
     }
-    if op.body.is_some() {
+    if let Some(rules) = &op.body {
         let body = request
             .body()
             .and_then(|b| b.as_bytes())
             .unwrap_or_default();
-        check_body(op, body)?;
+        checker::check_json(rules, body)?;
     }
     Ok(())
 }
 
-/// Checks a JSON body of `op` against its schema and the documented cross-field rules.
+/// Checks a JSON body of `op` against its schema and its cross-field rules.
+#[cfg(feature = "fake")]
 pub(crate) fn check_body(op: &Operation, body: &[u8]) -> Result<()> {
-    let Some(rules) = &op.body else {
-        return Ok(());
-    };
-    body::check(rules, body)?;
-    if is_group_webhook(op) {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| Error::invalid("body", format!("is not JSON: {e}")))?;
-        group_webhook_rules(&value)?;
+    match &op.body {
+        Some(rules) => checker::check_json(rules, body),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A parameter's text as the JSON value its schema describes.
@@ -111,51 +100,6 @@ impl std::fmt::Display for Field<'_> {
     }
 }
 
-/// Checks `value` against the constraint keywords of `schema` this description uses.
-pub(crate) fn check_value(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
-    let shape = match value {
-        Value::Null => return Ok(()),
-        Value::Bool(_) => Shape::Bool,
-        Value::Number(n) if n.is_i64() || n.is_u64() => Shape::Int,
-        Value::Number(_) => Shape::Num,
-        Value::String(_) => Shape::Str,
-        Value::Array(_) => Shape::Arr,
-        Value::Object(_) => Shape::Obj,
-    };
-    check_shape(rules, shape, field, || value.to_string())?;
-    check_enum(rules, value, field)?;
-    match value {
-        Value::String(s) => check_len(rules, s, field),
-        Value::Number(n) => check_range(rules, n, field),
-        Value::Array(items) => {
-            check_items(rules, items.len(), field)?;
-            if let Some(item_rules) = &rules.items {
-                for (i, item) in items.iter().enumerate() {
-                    check_value(item_rules, item, &Field::Item(field, i))?;
-                }
-            }
-            Ok(())
-        }
-        Value::Object(map) => {
-            for name in &rules.required {
-                if map.get(name).is_none_or(Value::is_null) {
-                    return Err(Error::invalid(
-                        Field::Member(field, name).to_string(),
-                        "is required",
-                    ));
-                }
-            }
-            for (name, v) in map {
-                if let Some(prop) = rules.property(name) {
-                    check_value(prop, v, &Field::Member(field, name))?;
-                }
-            }
-            Ok(())
-        }
-        Value::Bool(_) | Value::Null => Ok(()),
-    }
-}
-
 /// The JSON type of a value, as far as the constraint keywords care.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
@@ -168,7 +112,7 @@ pub(crate) enum Shape {
 }
 
 /// `type`: `got` renders the value for the message.
-pub(crate) fn check_shape(
+fn check_shape(
     rules: &Rules,
     shape: Shape,
     field: &Field<'_>,
@@ -200,7 +144,7 @@ pub(crate) fn check_shape(
 }
 
 /// `enum`.
-pub(crate) fn check_enum(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
+fn check_enum(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
     match &rules.allowed {
         Some(allowed) if !allowed.contains(value) => {
             let list: Vec<String> = allowed
@@ -217,7 +161,7 @@ pub(crate) fn check_enum(rules: &Rules, value: &Value, field: &Field<'_>) -> Res
 }
 
 /// `minLength` and `maxLength`, in characters.
-pub(crate) fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
+fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
     let (min, max) = (rules.min_length, rules.max_length);
     if min.is_none() && max.is_none() {
         return Ok(());
@@ -239,7 +183,7 @@ pub(crate) fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()>
 }
 
 /// `minimum` and `maximum`.
-pub(crate) fn check_range(rules: &Rules, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
+fn check_range(rules: &Rules, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
     let v = n.as_f64();
     if let (Some(v), Some(min)) = (v, rules.minimum)
         && v < min
@@ -261,7 +205,7 @@ pub(crate) fn check_range(rules: &Rules, n: &serde_json::Number, field: &Field<'
 }
 
 /// `maxItems`.
-pub(crate) fn check_items(rules: &Rules, count: usize, field: &Field<'_>) -> Result<()> {
+fn check_items(rules: &Rules, count: usize, field: &Field<'_>) -> Result<()> {
     match rules.max_items {
         Some(max) if count as u64 > max => Err(Error::invalid(
             field.to_string(),
@@ -271,73 +215,50 @@ pub(crate) fn check_items(rules: &Rules, count: usize, field: &Field<'_>) -> Res
     }
 }
 
-/// The documented cross-field rules of `WebhookParamsRequestDto` (group webhooks).
-fn is_group_webhook(op: &Operation) -> bool {
-    matches!(
-        op.official.as_str(),
-        "AddGroupWebhook" | "UpdateGroupWebhook"
-    )
+/// What the walker noted of a member, for the cross-field rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// `null`.
+    Null,
+    /// `true`.
+    True,
+    /// A non-empty string or array.
+    Filled,
+    /// Anything else.
+    Other,
 }
 
-fn group_webhook_rules(body: &Value) -> Result<()> {
-    let on = |name: &str| body[name] == true;
-    if ![
-        "push_events",
-        "tag_push_events",
-        "merge_requests_events",
-        "note_events",
-    ]
-    .iter()
-    .any(|e| on(e))
-    {
-        return Err(Error::invalid(
-            "body",
-            "must enable at least one of push_events, tag_push_events, merge_requests_events and note_events",
-        ));
-    }
-    let filled = |name: &str| match &body[name] {
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        _ => false,
-    };
-    if on("push_events") && !filled("push_events_branch_regex_filter") {
-        return Err(Error::invalid(
-            "body.push_events_branch_regex_filter",
-            "is required when push_events is true (a branch regex such as \".*\")",
-        ));
-    }
-    if on("note_events") && !filled("note_plain_text_filter") {
-        return Err(Error::invalid(
-            "body.note_plain_text_filter",
-            "is required when note_events is true",
-        ));
-    }
-    Ok(())
-}
-
-/// Turns a generated builder's message into an input error that names the field.
-///
-/// The generated builders say `"hook_id was not initialized"` or
-/// `"conversion to `WebhookParamsRequestDto` for body failed: no value supplied for url"`.
-pub(crate) fn from_builder_message(msg: &str) -> Error {
-    // progenitor appends `_` to names that are Rust keywords (`type` becomes `type_`).
-    if let Some(field) = msg.strip_suffix(" was not initialized") {
-        return Error::invalid(field.trim_end_matches('_'), "is required");
-    }
-    if let Some(rest) = msg.strip_prefix("conversion to `")
-        && let Some((_, rest)) = rest.split_once("` for ")
-    {
-        let (field, detail) = rest.split_once(" failed").unwrap_or((rest, ""));
-        let detail = detail.trim_start_matches(": ");
-        if let Some(inner) = detail.strip_prefix("no value supplied for ") {
-            return Error::invalid(format!("{field}.{inner}"), "is required");
+/// Applies a cross-field rule to an object whose members were `seen`.
+fn check_cross(rule: CrossRule, field: &Field<'_>, seen: &dyn Fn(&str) -> Seen) -> Result<()> {
+    match rule {
+        CrossRule::GroupWebhook => {
+            let on = |name: &str| seen(name) == Seen::True;
+            let events = [
+                "push_events",
+                "tag_push_events",
+                "merge_requests_events",
+                "note_events",
+            ];
+            if !events.iter().any(|e| on(e)) {
+                return Err(Error::invalid(
+                    field.to_string(),
+                    "must enable at least one of push_events, tag_push_events, \
+                     merge_requests_events and note_events",
+                ));
+            }
+            if on("push_events") && seen("push_events_branch_regex_filter") != Seen::Filled {
+                return Err(Error::invalid(
+                    Field::Member(field, "push_events_branch_regex_filter").to_string(),
+                    "is required when push_events is true (a branch regex such as \".*\")",
+                ));
+            }
+            if on("note_events") && seen("note_plain_text_filter") != Seen::Filled {
+                return Err(Error::invalid(
+                    Field::Member(field, "note_plain_text_filter").to_string(),
+                    "is required when note_events is true",
+                ));
+            }
+            Ok(())
         }
-        let rule = if detail.is_empty() {
-            "has the wrong type".to_owned()
-        } else {
-            detail.to_owned()
-        };
-        return Error::invalid(field.to_string(), rule);
     }
-    Error::invalid("request", msg)
 }

@@ -40,14 +40,51 @@ fn a_region_outside_the_tables_works_with_both_endpoints_given() {
         .check_endpoint("https://check.private.example")
         .build();
     assert!(c.is_ok(), "{c:?}");
-    let msg = config_error(
-        Client::builder()
-            .credentials(token())
-            .region("xx-private-1")
-            .repo_endpoint("https://repo.private.example")
-            .build(),
+}
+
+/// A private cloud with CodeArts Repo only: each service is resolved on its own, as the official
+/// SDK does, so the client builds, Repo works, and Check says it has no endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_outside_the_tables_with_one_endpoint_serves_that_service() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let client = Client::builder()
+        .credentials(Credentials::token(fake.token()))
+        .region("xx-private-1")
+        .repo_endpoint(fake.endpoint())
+        .build()
+        .unwrap();
+    let hooks = client
+        .repo()
+        .list_repository_webhooks()
+        .repository_id(1)
+        .send()
+        .await
+        .unwrap();
+    assert!(hooks.is_empty());
+    let e: Error = client
+        .check()
+        .update_code_check_webhook()
+        .task_id("t1")
+        .body(codearts_webhooks::check::types::UpdateCodeCheckWebhookRequestBody::default())
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    match &e {
+        Error::ServiceNotInRegion { service, region } => {
+            assert_eq!(
+                (*service, region.as_str()),
+                (Service::Check, "xx-private-1")
+            )
+        }
+        other => panic!("expected ServiceNotInRegion, got {other:?}"),
+    }
+    assert_eq!(
+        e.to_string(),
+        "CodeArts Check has no endpoint in region xx-private-1; set one with the builder's \
+         check_endpoint()"
     );
-    assert!(msg.starts_with("unknown region \"xx-private-1\""), "{msg}");
+    assert_eq!(fake.requests("UpdateCodeCheckWebhook"), 0);
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn operation_of(method: &Method, path: &str) -> Option<&'static Operation> {
 
 /// The official name of the operation a request is for, or `Unknown`.
 pub(super) fn identify(method: &Method, path: &str) -> &'static str {
-    operation_of(method, path).map_or("Unknown", |op| op.official.as_str())
+    operation_of(method, path).map_or("Unknown", |op| op.id.official)
 }
 
 /// An error answer in the documented shape.
@@ -79,7 +79,7 @@ pub(super) fn route(parts: &Parts, body: &[u8], store: &mut Store) -> Answer {
 
 fn answer(parts: &Parts, body: &[u8], store: &mut Store) -> Result<Answer, Reject> {
     let op = operation_of(&parts.method, parts.uri.path());
-    let operation = op.map_or("Unknown", |op| op.official.as_str());
+    let operation = op.map_or("Unknown", |op| op.id.official);
     let segs: Vec<&str> = parts.uri.path().trim_matches('/').split('/').collect();
     let query: Vec<(String, String)> = parts
         .uri

@@ -1,0 +1,173 @@
+//! Sending a request until it succeeds or the retry policy says stop. One attempt is sign,
+//! transmit, and read the body: a failure at any of them is that attempt's outcome.
+
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::StatusCode;
+
+use super::{Pipeline, answer};
+use crate::{
+    Error,
+    operations::OperationId,
+    retry::{self, Attempted, Decision},
+};
+
+/// The status line and headers of an answer, and its body as far as it was read.
+pub(super) struct Answer {
+    pub response: reqwest::Response,
+    pub body: Bytes,
+    /// The body was longer than the limit: `body` is its first bytes.
+    pub too_large: bool,
+}
+
+/// What one attempt came to.
+enum Outcome {
+    Answered(Answer),
+    /// No answer: refused, failed before the headers, or the body could not be read whole.
+    /// `head` is the status and request id when the headers had arrived.
+    Failed {
+        error: reqwest::Error,
+        head: Option<(StatusCode, Option<String>)>,
+    },
+}
+
+impl Outcome {
+    fn attempted(&self, pipeline: &Pipeline) -> Attempted {
+        match self {
+            Outcome::Failed { error, head: None } if error.is_connect() => Attempted::Refused,
+            Outcome::Failed { .. } => Attempted::Failed,
+            Outcome::Answered(a) => {
+                let shared = &*pipeline.0;
+                Attempted::Status(
+                    a.response.status(),
+                    shared
+                        .retry
+                        .retry_after(a.response.headers(), shared.clock.now()),
+                )
+            }
+        }
+    }
+}
+
+impl Pipeline {
+    pub(super) async fn attempts(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        op: &'static OperationId,
+    ) -> Result<reqwest::Response, Error> {
+        let shared = &*self.0;
+        let span = tracing::Span::current();
+        let start = Instant::now();
+        let method = request.method().clone();
+        let mut original = Some(request);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            // Keep the original only while another attempt could follow; a request whose body
+            // cannot be cloned (a stream; generated requests never have one) is sent once.
+            let (mut req, last) = match original.take() {
+                Some(r) if attempt < shared.retry.attempts() => match r.try_clone() {
+                    Some(copy) => {
+                        original = Some(r);
+                        (copy, false)
+                    }
+                    None => (r, true),
+                },
+                Some(r) => (r, true),
+                None => unreachable!("the request is kept until the last attempt"),
+            };
+            let remaining = shared.retry.budget().saturating_sub(start.elapsed());
+            *req.timeout_mut() = Some(shared.timeout.min(remaining));
+            self.prepare(&mut req);
+            tracing::debug!(attempt, path = req.url().path(), "sending");
+            let outcome = self.attempt(client, req).await;
+            if let Outcome::Answered(a) = &outcome {
+                span.record("status", a.response.status().as_u16());
+                if let Some(id) = answer::request_id(a.response.headers()) {
+                    span.record("request_id", id);
+                }
+            }
+            let decision = if last {
+                Decision::Stop
+            } else {
+                retry::decide(
+                    &shared.retry,
+                    attempt,
+                    &method,
+                    outcome.attempted(self),
+                    start.elapsed(),
+                    retry::jitter(),
+                )
+            };
+            match decision {
+                Decision::Retry(wait) => {
+                    tracing::debug!(attempt, ?wait, "will retry");
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::Stop => {
+                    return match outcome {
+                        Outcome::Answered(a) => answer::finish(self, op, a),
+                        Outcome::Failed { error, head } => Err(Error::from_transport(error, head)),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Adds what every attempt carries: the user agent and fresh credentials.
+    fn prepare(&self, request: &mut reqwest::Request) {
+        request
+            .headers_mut()
+            .insert(reqwest::header::USER_AGENT, self.0.user_agent.clone());
+        self.0.credentials.apply(request, self.0.clock.now());
+    }
+
+    /// Sends and reads the body, at most `max_response_bytes` of it.
+    async fn attempt(&self, client: &reqwest::Client, request: reqwest::Request) -> Outcome {
+        let mut response = match client.execute(request).await {
+            Ok(r) => r,
+            Err(error) => return Outcome::Failed { error, head: None },
+        };
+        let max = self.0.max_response_bytes;
+        let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
+        // Most bodies arrive in one chunk, kept as is; more chunks are gathered in one buffer.
+        let (mut first, mut more, mut len) = (None::<Bytes>, BytesMut::new(), 0);
+        while !too_large {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let keep = chunk.len().min(max - len);
+                    too_large = keep < chunk.len();
+                    let chunk = chunk.slice(..keep);
+                    len += keep;
+                    if len == keep {
+                        first = Some(chunk);
+                    } else {
+                        if let Some(f) = first.take() {
+                            more.extend_from_slice(&f);
+                        }
+                        more.extend_from_slice(&chunk);
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    let head = (
+                        response.status(),
+                        answer::request_id(response.headers()).map(str::to_owned),
+                    );
+                    return Outcome::Failed {
+                        error,
+                        head: Some(head),
+                    };
+                }
+            }
+        }
+        Outcome::Answered(Answer {
+            response,
+            body: first.unwrap_or_else(|| more.freeze()),
+            too_large,
+        })
+    }
+}

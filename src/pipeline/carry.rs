@@ -1,0 +1,45 @@
+//! How a failure reaches the caller through the generated code, typed.
+//!
+//! progenitor's `exec` hook returns a `reqwest::Response` or a `reqwest::Error`, and its other
+//! hooks can only fail with a string. So a failure the pipeline has already turned into the
+//! crate's [`Error`] travels in the extensions of a response whose status, [`CARRIER_STATUS`],
+//! no operation declares: the generated code hands such a response back untouched
+//! (`Error::UnexpectedResponse`), and `convert` takes the error out. It is that call's own
+//! response, so the error cannot be confused with another call's.
+
+use std::sync::{Arc, Mutex};
+
+use crate::Error;
+
+/// The status of a response that carries a failure; no description declares it.
+pub(crate) const CARRIER_STATUS: u16 = 999;
+
+/// The error, taken out once (extensions require `Clone`; the error is not).
+#[derive(Clone)]
+struct Carried(Arc<Mutex<Option<Error>>>);
+
+/// A response that carries `error` to the caller.
+pub(super) fn response(error: Error, url: reqwest::Url) -> reqwest::Response {
+    let carried = Carried(Arc::new(Mutex::new(Some(error))));
+    let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
+    *response.status_mut() =
+        http::StatusCode::from_u16(CARRIER_STATUS).expect("a three-digit status");
+    response.extensions_mut().insert(carried);
+    // Keep the URL: a response without one makes reqwest parse a placeholder.
+    let (mut parts, body) = response.into_parts();
+    if let Ok(with_url) = reqwest::ResponseBuilderExt::url(http::Response::builder(), url).body(())
+    {
+        parts.extensions.extend(with_url.into_parts().0.extensions);
+    }
+    reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+/// The error a carrier response holds, if it is one.
+pub(super) fn take(response: &mut reqwest::Response) -> Option<Error> {
+    let carried = response.extensions_mut().remove::<Carried>()?;
+    let mut slot = carried
+        .0
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    slot.take()
+}
