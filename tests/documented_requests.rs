@@ -77,7 +77,7 @@ async fn update_code_check_webhook() {
         .send()
         .await
         .unwrap();
-    assert_matches_page("000_9395c574e004c64c.txt", &last(&fake), None);
+    assert_matches_page("UpdateCodeCheckWebhook.json", &last(&fake), None);
 }
 
 #[tokio::test]
@@ -103,7 +103,7 @@ async fn add_group_webhook() {
         .send()
         .await
         .unwrap();
-    assert_matches_page("001_c1d8fceee82e79b8.txt", &last(&fake), None);
+    assert_matches_page("AddGroupWebhook.json", &last(&fake), None);
 }
 
 #[tokio::test]
@@ -117,7 +117,7 @@ async fn update_repository_webhook() {
         .body(page_webhook("Code check"))
         .send()
         .await;
-    assert_matches_page("002_cfcb8c8c618a9962.txt", &last(&fake), None);
+    assert_matches_page("UpdateRepositoryWebhook.json", &last(&fake), None);
 }
 
 #[tokio::test]
@@ -130,7 +130,7 @@ async fn show_project_webhook() {
         .hook_id(1)
         .send()
         .await;
-    assert_matches_page("003_644728b6843e00d6.txt", &last(&fake), None);
+    assert_matches_page("ShowProjectWebhook.json", &last(&fake), None);
 }
 
 #[tokio::test]
@@ -176,10 +176,28 @@ async fn update_notification_subscription() {
         .await
         .unwrap();
     assert_matches_page(
-        "004_942d8f3c3f2556ca.txt",
+        "UpdateNotificationSubscription.json",
         &last(&fake),
         Some("type=qyweixin"),
     );
+}
+
+/// Each fixture names the page it was taken from, by title and official URL.
+#[test]
+fn every_fixture_names_its_page() {
+    for (file, service, operation) in common::PAGES {
+        let p = page_examples(file);
+        let book = if *service == "check" {
+            "api-codecheck"
+        } else {
+            "api-codeartsrepo"
+        };
+        assert_eq!(
+            p.url,
+            format!("https://support.huaweicloud.com/intl/en-us/{book}/{operation}.html")
+        );
+        assert!(!p.title.is_empty(), "{file}: no page title");
+    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The two vectors come from the official Python SDK's signer (shared/reference/signing.md).
+//! The two vectors come from the official Python SDK's signer.
 
 use super::*;
 

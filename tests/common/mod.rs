@@ -92,18 +92,9 @@ pub fn without_nulls(value: &Value) -> Value {
     }
 }
 
-/// The official API pages the project starts from (`../shared/api-docs`).
-pub fn api_docs_dir() -> PathBuf {
-    let dir = root().join("../shared/api-docs");
-    assert!(
-        Path::new(&dir).is_dir(),
-        "the official API pages are expected at {}; they come with the project's shared/ folder",
-        dir.display()
-    );
-    dir
-}
-
-/// What an API page shows as its example request and responses.
+/// The documented examples of one operation's official page, kept in the repository as
+/// `tests/fixtures/documented/<OperationId>.json` (taken from the page; see
+/// `tests/fixtures/documented/README.md`).
 #[derive(Debug, Default)]
 pub struct PageExamples {
     pub method: String,
@@ -111,93 +102,50 @@ pub struct PageExamples {
     pub query: Option<String>,
     pub request: Option<Value>,
     pub responses: Vec<(String, Value)>,
+    /// The page's title and official URL.
+    pub title: String,
+    pub url: String,
 }
 
-/// Reads the examples of one page: the request line, the request body, and each
-/// `Status code: N` block.
+/// Reads the fixture `file` of `tests/fixtures/documented`.
 pub fn page_examples(file: &str) -> PageExamples {
-    let text = std::fs::read_to_string(api_docs_dir().join(file)).unwrap();
-    let start = text
-        .find("Example Requests")
-        .expect("an Example Requests section");
-    let section = &text[start..];
-    let mut page = PageExamples::default();
-    let mut status: Option<String> = None;
-    let lines = section.lines();
-    let mut json = String::new();
-    let mut depth = 0i32;
-    for line in lines {
-        let trimmed = line.trim();
-        if depth == 0 {
-            if let Some(code) = trimmed.strip_prefix("Status code: ") {
-                status = Some(code.trim().to_owned());
-                continue;
-            }
-            if page.method.is_empty()
-                && let Some((method, url)) = trimmed.split_once(' ')
-                && ["GET", "PUT", "POST", "DELETE"].contains(&method)
-            {
-                page.method = method.to_owned();
-                let path = url.trim_start_matches("https://{endpoint}");
-                let (path, query) = match path.split_once('?') {
-                    Some((p, q)) => (p, Some(q.to_owned())),
-                    None => (path, None),
-                };
-                page.path = path.to_owned();
-                page.query = query;
-                continue;
-            }
-            if !trimmed.starts_with('{') {
-                continue;
-            }
-        }
-        // JSON blocks start at the beginning of a line; a line may end one and start prose
-        // (`} Example Responses`), so only the part up to the closing brace is kept.
-        for (i, c) in line.char_indices() {
-            match c {
-                '{' | '[' => depth += 1,
-                '}' | ']' => depth -= 1,
-                _ => {}
-            }
-            if depth == 0 {
-                json.push_str(&line[..=i]);
-                let value: Value = serde_json::from_str(&json).unwrap();
-                match &status {
-                    None => page.request = Some(value),
-                    Some(s) => page.responses.push((s.clone(), value)),
-                }
-                json.clear();
-                // `} Status code: 401` closes one block and names the next on the same line.
-                if let Some((_, code)) = line[i + 1..].split_once("Status code: ") {
-                    status = Some(code.trim().to_owned());
-                }
-                break;
-            }
-        }
-        if depth > 0 {
-            json.push_str(line);
-            json.push('\n');
-        }
+    let path = root().join("tests/fixtures/documented").join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let f: Value = serde_json::from_str(&text).unwrap();
+    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("{file}: {v} is not text")).to_owned();
+    PageExamples {
+        method: text(&f["request"]["method"]),
+        path: text(&f["request"]["path"]),
+        query: f["request"]["query"].as_str().map(str::to_owned),
+        request: Some(f["request"]["body"].clone()).filter(|b| !b.is_null()),
+        responses: f["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["status"].to_string(), r["body"].clone()))
+            .collect(),
+        title: text(&f["page"]["title"]),
+        url: text(&f["page"]["url"]),
     }
-    page
 }
 
-/// The five pages: file name and the operation each documents.
+/// The five documented pages: fixture file, service, and the operation each documents.
 pub const PAGES: &[(&str, &str, &str)] = &[
     (
-        "000_9395c574e004c64c.txt",
+        "UpdateCodeCheckWebhook.json",
         "check",
         "UpdateCodeCheckWebhook",
     ),
-    ("001_c1d8fceee82e79b8.txt", "repo", "AddGroupWebhook"),
+    ("AddGroupWebhook.json", "repo", "AddGroupWebhook"),
     (
-        "002_cfcb8c8c618a9962.txt",
+        "UpdateRepositoryWebhook.json",
         "repo",
         "UpdateRepositoryWebhook",
     ),
-    ("003_644728b6843e00d6.txt", "repo", "ShowProjectWebhook"),
+    ("ShowProjectWebhook.json", "repo", "ShowProjectWebhook"),
     (
-        "004_942d8f3c3f2556ca.txt",
+        "UpdateNotificationSubscription.json",
         "repo",
         "UpdateNotificationSubscription",
     ),
