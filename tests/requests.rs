@@ -451,3 +451,43 @@ async fn other_credential_modes_are_pinned() {
             .body(full_params())
     );
 }
+
+/// One query encoding whatever the credentials: the official SDK's (RFC 3986, sorted by key then
+/// value). The same awkward values reach the server byte for byte alike with an IAM token and
+/// with AK/SK signing.
+#[tokio::test]
+async fn the_query_is_encoded_alike_in_both_credential_modes() {
+    let fake = fake().await;
+    let awkward = "a b+c/d*e~f!g'h(i%j é";
+    let mut queries = Vec::new();
+    for (mode, credentials) in [
+        ("token", Credentials::token("snapshot-iam-token")),
+        ("aksk", aksk()),
+    ] {
+        let c = client(&fake, credentials);
+        let _ = c
+            .repo()
+            .list_repository_webhook_logs()
+            .repository_id(123)
+            .hook_id(1)
+            .uuid(awkward)
+            .created_before("2026-11-23 06:15:00")
+            .limit(20)
+            .send()
+            .await;
+        let sent = last(&fake);
+        insta::assert_snapshot!(
+            format!("awkward_query_{mode}"),
+            sent.query.clone().unwrap_or_default()
+        );
+        queries.push(sent.query);
+    }
+    assert_eq!(queries[0], queries[1]);
+    assert_eq!(
+        queries[0].as_deref(),
+        Some(
+            "created_before=2026-11-23%2006%3A15%3A00&limit=20&\
+             uuid=a%20b%2Bc%2Fd%2Ae~f%21g%27h%28i%25j%20%C3%A9"
+        )
+    );
+}
