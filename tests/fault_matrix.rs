@@ -243,24 +243,104 @@ async fn row_connection_refused() {
 }
 
 #[tokio::test]
-async fn row_connection_reset_or_closed_mid_body() {
+async fn row_connection_closed_before_the_answer() {
     let fake = FakeCodeArts::start().await.unwrap();
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     for kind in KINDS {
-        for fault in [
-            Fault::drop_connection(),
-            Fault::drop_mid_body(200, r#"{"id": 1, "url": "https://x", "name": "n"}"#),
-        ] {
+        let attempts = if kind.idempotent() { 3 } else { 1 };
+        let (result, sent, _) = run(&fake, &c, kind, vec![Fault::drop_connection(); attempts]).await;
+        let e = result.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Transport {
+                    status: None,
+                    request_id: None,
+                    ..
+                }
+            ),
+            "{kind:?}: {e:?}"
+        );
+        assert_eq!(sent, attempts, "{kind:?}");
+    }
+}
+
+const WEBHOOK: &str = r#"{"id": 1, "url": "https://x", "name": "n", "push_events": true}"#;
+
+/// The headers and half the body arrive, then the connection closes: with a `Content-Length`
+/// and with the chunked framing. Reading the body is part of the attempt, so the attempt failed:
+/// retried for GET, PUT and DELETE, sent once for POST, and the last failure keeps the status
+/// and request id of the answer that was cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_body_cut_short_in_both_framings() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let c = client(&fake, fast_retries(), Duration::from_secs(10));
+    let framings: [(&str, fn() -> Fault); 2] = [
+        ("content-length", || Fault::drop_mid_body(200, WEBHOOK)),
+        ("chunked", || Fault::drop_mid_chunked_body(200, WEBHOOK)),
+    ];
+    for kind in KINDS {
+        for (framing, cut) in framings {
             let attempts = if kind.idempotent() { 3 } else { 1 };
-            let (result, sent, _) = run(&fake, &c, kind, vec![fault.clone(); attempts]).await;
+            let (result, sent, _) = run(&fake, &c, kind, vec![cut(); attempts]).await;
             let e = result.unwrap_err();
             assert!(
-                matches!(e, Error::Transport { .. }),
-                "{kind:?} {fault:?}: {e:?}"
+                matches!(
+                    e,
+                    Error::Transport {
+                        status: Some(StatusCode::OK),
+                        request_id: Some(_),
+                        ..
+                    }
+                ),
+                "{kind:?} {framing}: {e:?}"
             );
-            assert_eq!(sent, attempts, "{kind:?} {fault:?}");
+            assert!(e.is_retryable());
+            assert!(e.request_id().unwrap().starts_with("fake-"), "{e}");
+            assert!(e.to_string().contains("200 OK"), "{e}");
+            assert_eq!(sent, attempts, "{kind:?} {framing}");
+            if kind.idempotent() {
+                // One cut, then the real answer: the retry succeeds.
+                let (result, sent, _) = run(&fake, &c, kind, vec![cut()]).await;
+                assert!(result.is_ok(), "{kind:?} {framing}: {result:?}");
+                assert_eq!(sent, 2, "{kind:?} {framing}");
+            }
         }
     }
+}
+
+/// The headers and half the body arrive, then nothing: the attempt's timeout fires while the
+/// body is read, which is retried like a timeout before the headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn row_body_that_stalls() {
+    let timeout = Duration::from_millis(300);
+    let rows = KINDS.map(|kind| async move {
+        let fake = FakeCodeArts::start().await.unwrap();
+        let c = client(&fake, fast_retries(), timeout);
+        let attempts = if kind.idempotent() { 3 } else { 1 };
+        let (result, sent, elapsed) = run(
+            &fake,
+            &c,
+            kind,
+            vec![Fault::stall_mid_body(200, WEBHOOK); attempts],
+        )
+        .await;
+        let e = result.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Timeout {
+                    status: Some(StatusCode::OK),
+                    request_id: Some(_),
+                    ..
+                }
+            ),
+            "{kind:?}: {e:?}"
+        );
+        assert_eq!(sent, attempts, "{kind:?}");
+        assert!(elapsed >= timeout * attempts as u32, "{kind:?}: {elapsed:?}");
+    });
+    futures_util::future::join_all(rows).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

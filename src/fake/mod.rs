@@ -106,8 +106,12 @@ pub(crate) enum FaultAction {
     Respond,
     /// Close the connection without answering.
     Drop,
-    /// Send the headers and part of the body, then close.
+    /// Send the headers (with a `Content-Length` of the whole body) and half the body, then close.
     DropMidBody,
+    /// Send the headers (chunked) and half the body, then close before the last chunk.
+    DropMidChunked,
+    /// Send the headers and half the body, then send nothing more.
+    StallMidBody,
     /// Never answer.
     Hang,
 }
@@ -143,6 +147,23 @@ impl Fault {
     pub fn drop_mid_body(status: u16, body: impl Into<Vec<u8>>) -> Self {
         Fault {
             action: FaultAction::DropMidBody,
+            ..Fault::status(status).body(body)
+        }
+    }
+
+    /// Sends `status`, the chunked framing, half the body, then closes without the last chunk.
+    pub fn drop_mid_chunked_body(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Fault {
+            action: FaultAction::DropMidChunked,
+            ..Fault::status(status).body(body)
+        }
+    }
+
+    /// Sends `status`, a `Content-Length` of the whole `body` and half the body, then nothing
+    /// more (the client's timeout must fire while it reads the body).
+    pub fn stall_mid_body(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Fault {
+            action: FaultAction::StallMidBody,
             ..Fault::status(status).body(body)
         }
     }

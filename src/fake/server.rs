@@ -199,7 +199,10 @@ async fn scripted(fault: Fault, close: &Notify, request_id: &str) -> Response<Bo
             std::future::pending().await
         }
         FaultAction::Hang => std::future::pending().await,
-        FaultAction::Respond | FaultAction::DropMidBody => {}
+        FaultAction::Respond
+        | FaultAction::DropMidBody
+        | FaultAction::DropMidChunked
+        | FaultAction::StallMidBody => {}
     }
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = Response::builder()
@@ -208,20 +211,33 @@ async fn scripted(fault: Fault, close: &Notify, request_id: &str) -> Response<Bo
     for (name, value) in &fault.headers {
         builder = builder.header(name, value);
     }
-    let body: Body = if fault.action == FaultAction::DropMidBody {
-        builder = builder.header("content-length", fault.body.len().to_string());
-        let half = Bytes::copy_from_slice(&fault.body[..fault.body.len() / 2]);
-        let chunks: Vec<
-            Result<hyper::body::Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>,
-        > = vec![
-            Ok(hyper::body::Frame::data(half)),
-            Err("connection dropped by a scripted fault".into()),
-        ];
-        StreamBody::new(futures_util::stream::iter(chunks)).boxed()
-    } else {
-        Full::new(Bytes::from(fault.body))
+    let body: Body = match fault.action {
+        FaultAction::DropMidBody | FaultAction::DropMidChunked | FaultAction::StallMidBody => {
+            if fault.action != FaultAction::DropMidChunked {
+                builder = builder.header("content-length", fault.body.len().to_string());
+            }
+            let half = Bytes::copy_from_slice(&fault.body[..fault.body.len() / 2]);
+            let stall = fault.action == FaultAction::StallMidBody;
+            let frames = futures_util::stream::unfold(Some(half), move |half| async move {
+                match half {
+                    Some(half) => Some((Ok(hyper::body::Frame::data(half)), None)),
+                    None => {
+                        // Let hyper flush the headers and the half body before the cut.
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        if stall {
+                            std::future::pending::<()>().await;
+                        }
+                        let cut: Box<dyn std::error::Error + Send + Sync> =
+                            "connection cut mid-body by a scripted fault".into();
+                        Some((Err(cut), None))
+                    }
+                }
+            });
+            StreamBody::new(frames).boxed()
+        }
+        _ => Full::new(Bytes::from(fault.body))
             .map_err(|never| match never {})
-            .boxed()
+            .boxed(),
     };
     builder.body(body).unwrap_or_else(|_| {
         let mut r = Response::new(
