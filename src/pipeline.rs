@@ -166,3 +166,76 @@ macro_rules! hooks {
 
 hooks!(crate::repo::Client);
 hooks!(crate::check::Client);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Client, Credentials};
+
+    fn client() -> Client {
+        Client::builder()
+            .credentials(Credentials::token("t"))
+            .region("cn-north-4")
+            .build()
+            .unwrap()
+    }
+
+    /// Every operation of the table is checked: a request that breaks its path parameters
+    /// (`0` is below every id's minimum and shorter than a project id) or its body (`[]` where
+    /// an object is described) is refused before sending.
+    #[test]
+    fn every_operation_is_checked_before_sending() {
+        let client = client();
+        for (service, pipeline, base) in [
+            (
+                Service::Repo,
+                &client.repo().inner,
+                client.repo().baseurl.clone(),
+            ),
+            (
+                Service::Check,
+                &client.check().inner,
+                client.check().baseurl.clone(),
+            ),
+        ] {
+            for op in operations::table(service) {
+                let path: Vec<&str> = op
+                    .path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "0" } else { s })
+                    .collect();
+                let url = format!("{base}{}", path.join("/"));
+                let mut request =
+                    reqwest::Request::new(op.method.parse().unwrap(), url.parse().unwrap());
+                if crate::spec::of(service).operation(op).body.is_some() {
+                    *request.body_mut() = Some(b"[]".to_vec().into());
+                }
+                match pipeline.preflight(&mut request, op.generated) {
+                    Err(Error::InvalidInput { .. }) => {}
+                    other => panic!("{}: {other:?}", op.official),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_operation_missing_from_the_table_is_an_error() {
+        let client = client();
+        let mut request = reqwest::Request::new(
+            reqwest::Method::GET,
+            "https://codehub-ext.cn-north-4.myhuaweicloud.com/v4/x"
+                .parse()
+                .unwrap(),
+        );
+        let e = client
+            .repo()
+            .inner
+            .preflight(&mut request, "ListGroupWebhooks")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("ListGroupWebhooks is not in CodeArts Repo's operation table"),
+            "{e}"
+        );
+    }
+}

@@ -260,4 +260,83 @@ mod tests {
         assert_eq!(RetryPolicy::none().attempts(), 1);
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
     }
+
+    const GET: Method = Method::GET;
+
+    fn ok_status(code: u16) -> Attempted {
+        Attempted::Status(StatusCode::from_u16(code).unwrap(), RetryAfter::Absent)
+    }
+
+    #[test]
+    fn decide_follows_the_policy() {
+        let p = RetryPolicy::default();
+        let zero = Duration::ZERO;
+        let retry = |a, m: &Method, o| decide(&p, a, m, o, zero, 0);
+        let first = Decision::Retry(Duration::from_millis(100));
+        assert_eq!(retry(1, &GET, Attempted::Failed), first);
+        assert_eq!(retry(1, &GET, ok_status(503)), first);
+        assert_eq!(retry(1, &GET, ok_status(404)), Decision::Stop);
+        assert_eq!(retry(1, &GET, ok_status(200)), Decision::Stop);
+        // A POST: only a refused connection, which never reached the server.
+        assert_eq!(retry(1, &Method::POST, Attempted::Refused), first);
+        assert_eq!(retry(1, &Method::POST, Attempted::Failed), Decision::Stop);
+        assert_eq!(retry(1, &Method::POST, ok_status(503)), Decision::Stop);
+        // Retry-After: honoured, or the answer returned when it asks too much.
+        let after = |w| Attempted::Status(StatusCode::TOO_MANY_REQUESTS, w);
+        assert_eq!(
+            retry(1, &GET, after(RetryAfter::Wait(Duration::from_secs(7)))),
+            Decision::Retry(Duration::from_secs(7))
+        );
+        assert_eq!(retry(1, &GET, after(RetryAfter::TooLong)), Decision::Stop);
+        // The last attempt, and the budget.
+        assert_eq!(retry(3, &GET, Attempted::Failed), Decision::Stop);
+        let late = Duration::from_secs(119) + Duration::from_millis(950);
+        assert_eq!(
+            decide(&p, 1, &GET, Attempted::Failed, late, 0),
+            Decision::Stop
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever happened: never more than `max_attempts`, never a wait past the budget,
+        /// never a resent POST that may have reached the server, never a retried success.
+        #[test]
+        fn decide_never_breaks_its_promises(
+            attempts in 1u32..6,
+            attempt in 1u32..8,
+            post in proptest::bool::ANY,
+            retry_post in proptest::bool::ANY,
+            outcome in 0u8..4,
+            status in 100u16..600,
+            after_ms in 0u64..120_000,
+            elapsed_ms in 0u64..200_000,
+            budget_ms in 1u64..200_000,
+            jitter in proptest::num::u64::ANY,
+        ) {
+            let p = RetryPolicy::default()
+                .max_attempts(attempts)
+                .retry_post(retry_post)
+                .max_elapsed(Duration::from_millis(budget_ms));
+            let status = StatusCode::from_u16(status).unwrap();
+            let outcome = match outcome {
+                0 => Attempted::Refused,
+                1 => Attempted::Failed,
+                2 => Attempted::Status(status, RetryAfter::Absent),
+                _ => Attempted::Status(status, RetryAfter::Wait(Duration::from_millis(after_ms))),
+            };
+            let method = if post { Method::POST } else { Method::GET };
+            let elapsed = Duration::from_millis(elapsed_ms);
+            if let Decision::Retry(wait) = decide(&p, attempt, &method, outcome, elapsed, jitter) {
+                proptest::prop_assert!(attempt < attempts);
+                proptest::prop_assert!(elapsed + wait < Duration::from_millis(budget_ms));
+                proptest::prop_assert!(wait <= Duration::from_secs(120));
+                if post && !retry_post {
+                    proptest::prop_assert_eq!(outcome, Attempted::Refused);
+                }
+                if let Attempted::Status(s, _) = outcome {
+                    proptest::prop_assert!(is_retryable_status(s));
+                }
+            }
+        }
+    }
 }

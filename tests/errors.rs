@@ -344,3 +344,36 @@ async fn a_large_body_read_in_many_chunks_decodes_whole() {
     assert_eq!(page.len(), 3000);
     assert_eq!(page[2999].id, Some(3000));
 }
+
+/// An error answer larger than `max_response_bytes` is not read whole, and the error says so
+/// instead of showing an empty message; status and request id are kept.
+#[tokio::test]
+async fn an_error_body_over_the_limit_says_so() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let c = fake
+        .client_builder()
+        .credentials(codearts_webhooks::Credentials::token(fake.token()))
+        .max_response_bytes(1024)
+        .retry(codearts_webhooks::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let big = json!({"error_code": "CH.500", "error_msg": "x".repeat(5 * 1024)});
+    fake.inject("ShowProjectWebhook", [Fault::json(500, big)]);
+    let e = Error::from(
+        c.repo()
+            .show_project_webhook()
+            .project_id(PROJECT)
+            .hook_id(1)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    let s = service(&e);
+    assert_eq!(s.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(s.error_code, "500");
+    assert_eq!(
+        s.error_msg,
+        "the error body is larger than the 1024-byte limit"
+    );
+    assert!(s.request_id.as_deref().unwrap().starts_with("fake-"));
+}

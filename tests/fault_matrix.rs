@@ -248,7 +248,8 @@ async fn row_connection_closed_before_the_answer() {
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     for kind in KINDS {
         let attempts = if kind.idempotent() { 3 } else { 1 };
-        let (result, sent, _) = run(&fake, &c, kind, vec![Fault::drop_connection(); attempts]).await;
+        let (result, sent, _) =
+            run(&fake, &c, kind, vec![Fault::drop_connection(); attempts]).await;
         let e = result.unwrap_err();
         assert!(
             matches!(
@@ -275,7 +276,8 @@ const WEBHOOK: &str = r#"{"id": 1, "url": "https://x", "name": "n", "push_events
 async fn row_body_cut_short_in_both_framings() {
     let fake = FakeCodeArts::start().await.unwrap();
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
-    let framings: [(&str, fn() -> Fault); 2] = [
+    type Cut = fn() -> Fault;
+    let framings: [(&str, Cut); 2] = [
         ("content-length", || Fault::drop_mid_body(200, WEBHOOK)),
         ("chunked", || Fault::drop_mid_chunked_body(200, WEBHOOK)),
     ];
@@ -338,7 +340,10 @@ async fn row_body_that_stalls() {
             "{kind:?}: {e:?}"
         );
         assert_eq!(sent, attempts, "{kind:?}");
-        assert!(elapsed >= timeout * attempts as u32, "{kind:?}: {elapsed:?}");
+        assert!(
+            elapsed >= timeout * attempts as u32,
+            "{kind:?}: {elapsed:?}"
+        );
     });
     futures_util::future::join_all(rows).await;
 }

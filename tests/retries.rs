@@ -283,3 +283,91 @@ async fn every_attempt_is_signed_afresh_and_accepted() {
         "SignedHeaders=accept;host;user-agent;x-project-id;x-sdk-date;x-security-token,"
     ));
 }
+
+/// A call has a total time budget: no retry starts past it, and an attempt's timeout is cut to
+/// what is left of it.
+#[tokio::test]
+async fn a_call_keeps_to_its_time_budget() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let budget = Duration::from_millis(600);
+    let c = fake
+        .client_builder()
+        .credentials(codearts_webhooks::Credentials::token(fake.token()))
+        .retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_elapsed(budget),
+        )
+        .build()
+        .unwrap();
+    // A wait of 1 s would pass the budget: the 429 is returned after one attempt.
+    fake.inject(
+        "ListGroupWebhooks",
+        [Fault::status(429).header("Retry-After", "1")],
+    );
+    let (n, start) = (fake.requests("ListGroupWebhooks"), Instant::now());
+    let e = Error::from(
+        c.repo()
+            .list_group_webhooks()
+            .group_id(3)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(fake.requests("ListGroupWebhooks") - n, 1);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A server that never answers: the attempt ends with the budget, not the 60 s timeout.
+    fake.inject("ListGroupWebhooks", [Fault::hang(), Fault::hang()]);
+    let start = Instant::now();
+    let e = Error::from(
+        c.repo()
+            .list_group_webhooks()
+            .group_id(3)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
+    let took = start.elapsed();
+    assert!(
+        took >= budget && took < budget + Duration::from_millis(500),
+        "{took:?}"
+    );
+}
+
+/// `Retry-After` as an HTTP date is measured against the client's clock, like its signatures.
+#[tokio::test]
+async fn retry_after_as_a_date_is_measured_with_the_clients_clock() {
+    let fake = FakeCodeArts::start().await.unwrap();
+    let then = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let c = fake
+        .client_builder()
+        .credentials(codearts_webhooks::Credentials::token(fake.token()))
+        .clock(codearts_webhooks::clock::FixedClock(then))
+        .build()
+        .unwrap();
+    // Two seconds after the client's time, long before the machine's: the client waits 2 s.
+    let date = httpdate::fmt_http_date(then + Duration::from_secs(2));
+    fake.inject(
+        "ListGroupWebhooks",
+        [Fault::status(503).header("Retry-After", date)],
+    );
+    let start = Instant::now();
+    c.repo()
+        .list_group_webhooks()
+        .group_id(3)
+        .send()
+        .await
+        .unwrap();
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+}

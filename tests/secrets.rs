@@ -198,3 +198,51 @@ async fn no_secret_in_logs_debug_or_errors() {
         );
     }
 }
+
+/// A proxy or endpoint URL with `user:password@` is never shown whole: not in configuration
+/// errors, not in the builder's `Debug`.
+#[test]
+fn credentials_in_proxy_and_endpoint_urls_are_not_echoed() {
+    const PASSWORD: &str = "pr0xy-pa55-very-secret";
+    let builder = Client::builder()
+        .credentials(Credentials::token("t"))
+        .repo_endpoint(format!("https://user:{PASSWORD}@repo.example.com"))
+        .check_endpoint("https://check.example.com")
+        .proxy(format!("http://user:{PASSWORD}@proxy example:3128"));
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("***@repo.example.com"), "{shown}");
+    let mut seen = vec![shown];
+    for result in [
+        builder
+            .clone()
+            .repo_endpoint("https://repo.example.com")
+            .build(),
+        builder.clone().proxy("http://proxy.example:3128").build(),
+        Client::builder()
+            .credentials(Credentials::token("t"))
+            .repo_endpoint(format!("ftp://user:{PASSWORD}@repo.example.com/x"))
+            .build(),
+    ] {
+        let e = result.unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{e:?}");
+        seen.push(format!("{e} {e:?}"));
+    }
+    assert!(
+        seen[1].contains("the proxy \"http://***@proxy example:3128\""),
+        "{}",
+        seen[1]
+    );
+    assert!(
+        seen[2].contains("must not carry a user name or password"),
+        "{}",
+        seen[2]
+    );
+    assert!(
+        seen[3].contains("must be an http:// or https:// URL"),
+        "{}",
+        seen[3]
+    );
+    for s in &seen {
+        assert!(!s.contains(PASSWORD), "the password leaked: {s}");
+    }
+}

@@ -210,6 +210,8 @@ pub(crate) struct Shared {
 pub struct Received {
     /// The official operation name, or `Unknown`.
     pub operation: String,
+    /// The `X-Request-Id` the fake answered it with.
+    pub request_id: String,
     /// HTTP method.
     pub method: String,
     /// Path as sent.

@@ -151,6 +151,7 @@ async fn handle(
         .or_default() += 1;
     lock(&shared.received).push(Received {
         operation: operation.to_owned(),
+        request_id: request_id.clone(),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -113,7 +113,11 @@ pub fn page_examples(file: &str) -> PageExamples {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let f: Value = serde_json::from_str(&text).unwrap();
-    let text = |v: &Value| v.as_str().unwrap_or_else(|| panic!("{file}: {v} is not text")).to_owned();
+    let text = |v: &Value| {
+        v.as_str()
+            .unwrap_or_else(|| panic!("{file}: {v} is not text"))
+            .to_owned()
+    };
     PageExamples {
         method: text(&f["request"]["method"]),
         path: text(&f["request"]["path"]),
