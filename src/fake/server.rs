@@ -145,7 +145,8 @@ async fn handle(
             );
         }
     };
-    let operation = routes::identify(&parts.method, parts.uri.path());
+    let op = routes::operation_of(&parts.method, parts.uri.path());
+    let operation = op.map_or("Unknown", |op| op.id.official);
     *lock(&shared.counts)
         .entry(operation.to_owned())
         .or_default() += 1;
@@ -180,7 +181,7 @@ async fn handle(
             &request_id,
         );
     }
-    let response = routes::route(&parts, &body, &mut lock(&shared.store));
+    let response = routes::route(op, &parts, &body, &mut lock(&shared.store));
     finish(response, &request_id)
 }
 
