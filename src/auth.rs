@@ -1,11 +1,11 @@
 //! Credentials: an IAM token, or an access key pair that signs every request.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{Error, Result};
+use crate::{Error, Result, signer::Signer};
 
 const REDACTED: &str = "** redacted **";
 
@@ -36,6 +36,8 @@ enum Kind {
     AkSk {
         access_key: String,
         secret_key: SecretString,
+        /// Keyed once with the secret key; shared by the clones.
+        signer: Arc<Signer>,
         project_id: Option<String>,
         security_token: Option<SecretString>,
     },
@@ -50,9 +52,11 @@ impl Credentials {
     /// A permanent access key (AK) and secret key (SK): every request is signed with
     /// SDK-HMAC-SHA256, afresh on every attempt.
     pub fn aksk(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        let (access_key, secret_key) = (access_key.into(), secret_key.into());
         Credentials(Kind::AkSk {
-            access_key: access_key.into(),
-            secret_key: SecretString::from(secret_key.into()),
+            signer: Arc::new(Signer::new(access_key.clone(), secret_key.as_bytes())),
+            access_key,
+            secret_key: SecretString::from(secret_key),
             project_id: None,
             security_token: None,
         })
@@ -100,6 +104,7 @@ impl Credentials {
                 secret_key,
                 project_id,
                 security_token,
+                ..
             } => {
                 check("the access key (AK)", access_key)?;
                 check("the secret key (SK)", secret_key.expose_secret())?;
@@ -114,18 +119,24 @@ impl Credentials {
         }
     }
 
-    /// Adds the credentials to a request about to be sent; `now` is the signing time.
-    pub(crate) fn apply(&self, request: &mut reqwest::Request, now: std::time::SystemTime) {
+    /// Adds the credentials to a request about to be sent, whose query is already canonical;
+    /// `now` is the signing time. Returns the canonical request when the request was signed.
+    pub(crate) fn apply(
+        &self,
+        request: &mut reqwest::Request,
+        now: std::time::SystemTime,
+    ) -> Option<String> {
         let headers = request.headers_mut();
         match &self.0 {
             Kind::Token(t) => {
                 headers.insert(X_AUTH_TOKEN, sensitive(t.expose_secret()));
+                None
             }
             Kind::AkSk {
-                access_key,
-                secret_key,
+                signer,
                 project_id,
                 security_token,
+                ..
             } => {
                 if let Some(p) = project_id {
                     headers.insert(X_PROJECT_ID, sensitive(p));
@@ -133,14 +144,13 @@ impl Credentials {
                 if let Some(t) = security_token {
                     headers.insert(X_SECURITY_TOKEN, sensitive(t.expose_secret()));
                 }
-                if let Err(why) = crate::signer::sign_request(
-                    request,
-                    access_key,
-                    secret_key.expose_secret().as_bytes(),
-                    now,
-                ) {
-                    // Generated requests always carry byte bodies; the server will answer 401.
-                    tracing::error!(why, "request left unsigned");
+                match signer.sign(request, now) {
+                    Ok(canonical) => Some(canonical),
+                    Err(why) => {
+                        // Generated requests always carry byte bodies; the server will answer 401.
+                        tracing::error!(why, "request left unsigned");
+                        None
+                    }
                 }
             }
         }

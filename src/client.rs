@@ -57,8 +57,8 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Builds a client from the official SDK's environment variables; see
-    /// [`ClientBuilder::from_env`].
+    /// Builds a client from environment variables (the official SDK's, and two of this crate's
+    /// own); see [`ClientBuilder::from_env`].
     pub fn from_env() -> Result<Self> {
         ClientBuilder::from_env()?.build()
     }

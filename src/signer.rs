@@ -6,6 +6,7 @@
 
 use std::{
     borrow::Cow,
+    sync::Mutex,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -139,13 +140,24 @@ fn authorization(
     canonical: &str,
     signed_headers: &str,
 ) -> String {
+    let mac = Hmac::<Sha256>::new_from_slice(secret_key).expect("HMAC takes any key length");
+    authorization_with(access_key, mac, date, canonical, signed_headers)
+}
+
+/// `mac` is the HMAC state keyed with the secret key, nothing hashed yet.
+fn authorization_with(
+    access_key: &str,
+    mut mac: Hmac<Sha256>,
+    date: &str,
+    canonical: &str,
+    signed_headers: &str,
+) -> String {
     let mut string_to_sign = String::with_capacity(ALGORITHM.len() + date.len() + 66);
     string_to_sign.push_str(ALGORITHM);
     string_to_sign.push('\n');
     string_to_sign.push_str(date);
     string_to_sign.push('\n');
     push_hex(&mut string_to_sign, &Sha256::digest(canonical.as_bytes()));
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret_key).expect("HMAC takes any key length");
     mac.update(string_to_sign.as_bytes());
     let mut out = String::with_capacity(96 + access_key.len() + signed_headers.len());
     out.push_str(ALGORITHM);
@@ -263,59 +275,112 @@ pub fn canonical_query(query: &str) -> String {
 /// Signs `request` in place: sets `Host` and `X-Sdk-Date`, rewrites the query into canonical form,
 /// and sets `Authorization`. Every header already on the request is signed.
 ///
-/// Fails only when the body is a stream, whose bytes cannot be hashed up front.
+/// Fails only when the body is a stream, whose bytes cannot be hashed up front. A client that
+/// signs many requests with one key keeps a [`Signer`] instead.
 pub fn sign_request(
     request: &mut reqwest::Request,
     access_key: &str,
     secret_key: &[u8],
     now: SystemTime,
 ) -> Result<(), &'static str> {
-    let body_hash = match request.body() {
-        None => None,
-        Some(b) => match b.as_bytes().ok_or("a streaming body cannot be signed")? {
-            [] => None,
-            bytes => Some(Sha256::digest(bytes).into()),
-        },
-    };
     canonicalize_query(request.url_mut());
-    let host = shared_value(host_header(request.url())).ok_or("invalid host")?;
-    let date = format_sdk_date(now);
-    let headers = request.headers_mut();
-    headers.remove(reqwest::header::AUTHORIZATION);
-    headers.insert(HOST, host);
-    headers.insert(
-        HeaderName::from_static(DATE_HEADER),
-        shared_value(date.clone()).expect("a date is a valid header value"),
-    );
-    // Header names are already lower-case; values that are not text are signed lossily, as the
-    // gateway reads them the same way.
-    let url = request.url();
-    let headers = request.headers().iter().map(|(n, v)| {
-        (
-            Cow::Borrowed(n.as_str()),
-            String::from_utf8_lossy(v.as_bytes()),
-        )
-    });
-    let (canonical_request, signed_headers) = canonical_parts(
-        request.method().as_str(),
-        url.path(),
-        url.query().unwrap_or(""),
-        headers,
-        body_hash,
-    );
-    let authorization = authorization(
-        access_key,
-        secret_key,
-        &date,
-        &canonical_request,
-        &signed_headers,
-    );
-    let mut value = shared_value(authorization).ok_or("invalid access key")?;
-    value.set_sensitive(true);
-    request
-        .headers_mut()
-        .insert(reqwest::header::AUTHORIZATION, value);
-    Ok(())
+    Signer::new(access_key, secret_key)
+        .sign(request, now)
+        .map(drop)
+}
+
+/// Signs requests with one key pair: the HMAC key state is computed once, and the `X-Sdk-Date`
+/// value is formatted once per second and shared.
+pub struct Signer {
+    access_key: String,
+    mac: Hmac<Sha256>,
+    /// The second and the `X-Sdk-Date` value last made.
+    date: Mutex<(u64, HeaderValue)>,
+}
+
+impl Signer {
+    /// A signer for this access key (AK) and secret key (SK).
+    pub fn new(access_key: impl Into<String>, secret_key: &[u8]) -> Self {
+        Signer {
+            access_key: access_key.into(),
+            mac: Hmac::<Sha256>::new_from_slice(secret_key).expect("HMAC takes any key length"),
+            date: Mutex::new((u64::MAX, HeaderValue::from_static(""))),
+        }
+    }
+
+    /// Signs `request` in place (see [`sign_request`]) and returns the canonical request that
+    /// was signed. The query must already be in canonical form ([`canonicalize_query`]): the
+    /// client puts it so once per call, not once per attempt.
+    pub fn sign(
+        &self,
+        request: &mut reqwest::Request,
+        now: SystemTime,
+    ) -> Result<String, &'static str> {
+        let body_hash = match request.body() {
+            None => None,
+            Some(b) => match b.as_bytes().ok_or("a streaming body cannot be signed")? {
+                [] => None,
+                bytes => Some(Sha256::digest(bytes).into()),
+            },
+        };
+        let host = shared_value(host_header(request.url())).ok_or("invalid host")?;
+        let date = self.date_value(now);
+        let headers = request.headers_mut();
+        headers.remove(reqwest::header::AUTHORIZATION);
+        headers.insert(HOST, host);
+        headers.insert(HeaderName::from_static(DATE_HEADER), date.clone());
+        // Header names are already lower-case; values that are not text are signed lossily, as
+        // the gateway reads them the same way.
+        let url = request.url();
+        let headers = request.headers().iter().map(|(n, v)| {
+            (
+                Cow::Borrowed(n.as_str()),
+                String::from_utf8_lossy(v.as_bytes()),
+            )
+        });
+        let (canonical_request, signed_headers) = canonical_parts(
+            request.method().as_str(),
+            url.path(),
+            url.query().unwrap_or(""),
+            headers,
+            body_hash,
+        );
+        let authorization = authorization_with(
+            &self.access_key,
+            self.mac.clone(),
+            date.to_str().unwrap_or_default(),
+            &canonical_request,
+            &signed_headers,
+        );
+        let mut value = shared_value(authorization).ok_or("invalid access key")?;
+        value.set_sensitive(true);
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, value);
+        Ok(canonical_request)
+    }
+
+    /// `X-Sdk-Date` for `now`, made once per second: cloning a `HeaderValue` shares its bytes.
+    fn date_value(&self, now: SystemTime) -> HeaderValue {
+        let second = now
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let mut cached = self.date.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.0 != second {
+            let value = shared_value(format_sdk_date(now)).expect("a date is a valid header value");
+            *cached = (second, value);
+        }
+        cached.1.clone()
+    }
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("access_key", &self.access_key)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Rewrites the URL's query into its canonical form (sorted, RFC 3986), as the official SDK sends it.

@@ -1,18 +1,21 @@
-//! Building from the official SDK's environment variables.
+//! Building from environment variables: the official SDK's, and two of this crate's own.
 
 use super::ClientBuilder;
 use crate::{Credentials, Error, Result, region::Service};
 
 impl ClientBuilder {
-    /// A builder filled from the official SDK's environment variables:
+    /// A builder filled from environment variables. The official SDK reads these:
     ///
-    /// - credentials: `HUAWEICLOUD_SDK_AK` and `HUAWEICLOUD_SDK_SK` (with optional
-    ///   `HUAWEICLOUD_SDK_PROJECT_ID` and `HUAWEICLOUD_SDK_SECURITY_TOKEN`), or
-    ///   `HUAWEICLOUD_SDK_AUTH_TOKEN` for an IAM token;
-    /// - region: `HUAWEICLOUD_SDK_REGION`;
+    /// - credentials: `HUAWEICLOUD_SDK_AK` and `HUAWEICLOUD_SDK_SK`, with optional
+    ///   `HUAWEICLOUD_SDK_PROJECT_ID` and `HUAWEICLOUD_SDK_SECURITY_TOKEN`;
     /// - endpoint overrides: `HUAWEICLOUD_SDK_REGION_CODEARTSREPO_<REGION>` and
     ///   `HUAWEICLOUD_SDK_REGION_CODEARTSCHECK_<REGION>`, the region upper-cased with `-` as `_`
     ///   (the first of a comma-separated list is used).
+    ///
+    /// These two are this crate's own (the official SDK takes a token and the region from code):
+    ///
+    /// - `HUAWEICLOUD_SDK_AUTH_TOKEN`: an IAM token, instead of AK/SK;
+    /// - `HUAWEICLOUD_SDK_REGION`: the region, e.g. `cn-north-4`.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
