@@ -34,14 +34,11 @@ fn bench(c: &mut Criterion) {
     let s = signer::Signer::new("AKBENCH", b"bench-secret-key");
     let get = request(reqwest::Method::GET, None);
     let put = request(reqwest::Method::PUT, Some(vec![b'x'; 1024]));
+    // Signing replaces `Host`, `X-Sdk-Date` and `Authorization`, so signing the same request
+    // again signs the same canonical request: no per-iteration copy of the request is timed.
     for (name, unsigned) in [("signer_get", &get), ("signer_put_1KB", &put)] {
-        c.bench_function(name, |b| {
-            b.iter_batched(
-                || unsigned.try_clone().unwrap(),
-                |mut r| black_box(s.sign(&mut r, now).unwrap()),
-                BatchSize::SmallInput,
-            )
-        });
+        let mut r = unsigned.try_clone().unwrap();
+        c.bench_function(name, |b| b.iter(|| black_box(s.sign(&mut r, now).unwrap())));
     }
     c.bench_function("sign_request_put_1KB", |b| {
         b.iter_batched(

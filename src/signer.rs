@@ -152,13 +152,13 @@ fn authorization_with(
     canonical: &str,
     signed_headers: &str,
 ) -> String {
-    let mut string_to_sign = String::with_capacity(ALGORITHM.len() + date.len() + 66);
-    string_to_sign.push_str(ALGORITHM);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(date);
-    string_to_sign.push('\n');
-    push_hex(&mut string_to_sign, &Sha256::digest(canonical.as_bytes()));
-    mac.update(string_to_sign.as_bytes());
+    // The string to sign, fed to the HMAC in parts rather than built first.
+    let mut hex = [0u8; 64];
+    mac.update(ALGORITHM.as_bytes());
+    mac.update(b"\n");
+    mac.update(date.as_bytes());
+    mac.update(b"\n");
+    mac.update(hex_of(&Sha256::digest(canonical.as_bytes()), &mut hex));
     let mut out = String::with_capacity(96 + access_key.len() + signed_headers.len());
     out.push_str(ALGORITHM);
     out.push_str(" Access=");
@@ -238,6 +238,15 @@ pub fn canonical_uri(path: &str) -> String {
 }
 
 fn push_canonical_uri(out: &mut String, path: &str) {
+    // Most paths hold only unreserved characters and `/`: already canonical.
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || b"-_.~/".contains(b);
+    if path.bytes().all(|b| plain(&b)) {
+        out.push_str(path);
+        if !out.ends_with('/') {
+            out.push('/');
+        }
+        return;
+    }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     for (i, seg) in decoded.split('/').enumerate() {
         if i > 0 {
@@ -294,8 +303,18 @@ pub fn sign_request(
 pub struct Signer {
     access_key: String,
     mac: Hmac<Sha256>,
-    /// The second and the `X-Sdk-Date` value last made.
-    date: Mutex<(u64, HeaderValue)>,
+    /// The header values last made, reused while they stay the same.
+    cache: Mutex<Cache>,
+}
+
+/// `X-Sdk-Date` of one second and `Host` of one endpoint: cloning a `HeaderValue` shares its
+/// bytes, so most requests allocate neither.
+struct Cache {
+    second: u64,
+    date: HeaderValue,
+    host: String,
+    port: Option<u16>,
+    host_value: HeaderValue,
 }
 
 impl Signer {
@@ -304,7 +323,13 @@ impl Signer {
         Signer {
             access_key: access_key.into(),
             mac: Hmac::<Sha256>::new_from_slice(secret_key).expect("HMAC takes any key length"),
-            date: Mutex::new((u64::MAX, HeaderValue::from_static(""))),
+            cache: Mutex::new(Cache {
+                second: u64::MAX,
+                date: HeaderValue::from_static(""),
+                host: String::new(),
+                port: None,
+                host_value: HeaderValue::from_static(""),
+            }),
         }
     }
 
@@ -323,8 +348,7 @@ impl Signer {
                 bytes => Some(Sha256::digest(bytes).into()),
             },
         };
-        let host = shared_value(host_header(request.url())).ok_or("invalid host")?;
-        let date = self.date_value(now);
+        let (host, date) = self.cached_values(request.url(), now)?;
         let headers = request.headers_mut();
         headers.remove(reqwest::header::AUTHORIZATION);
         headers.insert(HOST, host);
@@ -333,10 +357,11 @@ impl Signer {
         // the gateway reads them the same way.
         let url = request.url();
         let headers = request.headers().iter().map(|(n, v)| {
-            (
-                Cow::Borrowed(n.as_str()),
-                String::from_utf8_lossy(v.as_bytes()),
-            )
+            let value = match v.to_str() {
+                Ok(text) => Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(v.as_bytes()),
+            };
+            (Cow::Borrowed(n.as_str()), value)
         });
         let (canonical_request, signed_headers) = canonical_parts(
             request.method().as_str(),
@@ -360,18 +385,26 @@ impl Signer {
         Ok(canonical_request)
     }
 
-    /// `X-Sdk-Date` for `now`, made once per second: cloning a `HeaderValue` shares its bytes.
-    fn date_value(&self, now: SystemTime) -> HeaderValue {
-        let second = now
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let mut cached = self.date.lock().unwrap_or_else(|p| p.into_inner());
-        if cached.0 != second {
-            let value = shared_value(format_sdk_date(now)).expect("a date is a valid header value");
-            *cached = (second, value);
+    /// `Host` for `url` and `X-Sdk-Date` for `now`, made anew only when they change.
+    fn cached_values(
+        &self,
+        url: &reqwest::Url,
+        now: SystemTime,
+    ) -> Result<(HeaderValue, HeaderValue), &'static str> {
+        let second = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.second != second {
+            cache.date =
+                shared_value(format_sdk_date(now)).expect("a date is a valid header value");
+            cache.second = second;
         }
-        cached.1.clone()
+        let host = url.host_str().unwrap_or_default();
+        if cache.host != host || cache.port != url.port() || cache.host_value.is_empty() {
+            cache.host_value = shared_value(host_header(url)).ok_or("invalid host")?;
+            cache.host = host.to_owned();
+            cache.port = url.port();
+        }
+        Ok((cache.host_value.clone(), cache.date.clone()))
     }
 }
 
@@ -416,12 +449,21 @@ fn form_decode(s: &str) -> String {
 }
 
 fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        let hex = hex_of(chunk, &mut buf);
+        out.push_str(std::str::from_utf8(hex).unwrap_or_default());
     }
+}
+
+/// Lower-case hex of up to 32 bytes, written into `buf`.
+fn hex_of<'b>(bytes: &[u8], buf: &'b mut [u8; 64]) -> &'b [u8] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in bytes.iter().take(32).enumerate() {
+        buf[2 * i] = DIGITS[(b >> 4) as usize];
+        buf[2 * i + 1] = DIGITS[(b & 15) as usize];
+    }
+    &buf[..2 * bytes.len().min(32)]
 }
 
 /// A header value that takes the string's buffer instead of copying it.
