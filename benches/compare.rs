@@ -89,15 +89,16 @@ async fn raw(
     url: String,
     headers: &reqwest::header::HeaderMap,
     body: Option<Vec<u8>>,
-    sign: bool,
+    sign: Option<&signer::Signer>,
 ) {
     let mut b = http.request(method, url).headers(headers.clone());
     if let Some(body) = body {
         b = b.body(body);
     }
     let mut req = b.build().unwrap();
-    if sign {
-        signer::sign_request(&mut req, AK, SK.as_bytes(), SystemTime::now()).unwrap();
+    if let Some(signer) = sign {
+        signer::canonicalize_query(req.url_mut());
+        signer.sign(&mut req, SystemTime::now()).unwrap();
     }
     let resp = http.execute(req).await.unwrap();
     assert!(resp.status().is_success());
@@ -214,8 +215,22 @@ fn main() {
         ROUNDS,
         body.len()
     );
-    let put_headers = signed_headers(reqwest::Method::PUT, &put_url, Some(&body));
-    let get_headers = signed_headers(reqwest::Method::GET, &get_url, None);
+    let put_signed = signed_headers(reqwest::Method::PUT, &put_url, Some(&body));
+    let get_signed = signed_headers(reqwest::Method::GET, &get_url, None);
+    let plain = |with_body: bool| {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("accept", "application/json".parse().unwrap());
+        h.insert(
+            "user-agent",
+            "codearts-webhooks-rust/0.1.0".parse().unwrap(),
+        );
+        if with_body {
+            h.insert("content-type", "application/json".parse().unwrap());
+        }
+        h
+    };
+    let (put_plain, get_plain) = (plain(true), plain(false));
+    let key = signer::Signer::new(AK, SK.as_bytes());
 
     let st = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -225,17 +240,18 @@ fn main() {
         Client::builder()
             .credentials(Credentials::aksk(AK, SK))
             .repo_endpoint(&base)
+            .env_proxy(false)
             .build()
             .unwrap()
     });
     let http = raw_client();
-    for sign in [true, false] {
-        let against = if sign {
-            "raw signing each request"
-        } else {
-            "raw reusing one signature"
+    for mode in ["signing each request", "reusing one signature", "unsigned"] {
+        println!("-- against raw {mode}");
+        let sign = (mode == "signing each request").then_some(&key);
+        let (put_headers, get_headers) = match mode {
+            "reusing one signature" => (&put_signed, &get_signed),
+            _ => (&put_plain, &get_plain),
         };
-        println!("-- against {against}");
         st.block_on(async {
             compare(
                 "UpdateRepositoryWebhook, 1 KB body",
@@ -257,7 +273,7 @@ fn main() {
                         &http,
                         reqwest::Method::PUT,
                         put_url.clone(),
-                        &put_headers,
+                        put_headers,
                         Some(serde_json::to_vec(&params_1kb()).unwrap()),
                         sign,
                     )
@@ -279,7 +295,7 @@ fn main() {
                     &http,
                     reqwest::Method::GET,
                     get_url.clone(),
-                    &get_headers,
+                    get_headers,
                     None,
                     sign,
                 )

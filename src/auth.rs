@@ -78,6 +78,11 @@ impl Credentials {
         self
     }
 
+    /// Whether requests are signed (AK/SK), so that their signing time matters.
+    pub(crate) fn signs(&self) -> bool {
+        matches!(self.0, Kind::AkSk { .. })
+    }
+
     /// Checks that every value can go into an HTTP header, naming the one that cannot.
     pub(crate) fn check(&self) -> Result<()> {
         let check = |name: &str, value: &str| -> Result<()> {

@@ -100,6 +100,7 @@ pub struct ClientBuilder {
     proxy: Option<String>,
     env_proxy: Option<bool>,
     max_response_bytes: Option<usize>,
+    correct_clock_skew: Option<bool>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -192,6 +193,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to correct for a skewed clock (default `true`): when the API gateway refuses an
+    /// AK/SK signature as expired (more than 15 minutes from its time), the client learns the
+    /// offset from its answer, signs again with the corrected time and resends once (for any
+    /// method: the gateway refused the request before the service saw it), and keeps the offset
+    /// for later requests. A warning is logged once. Off: the refusal is returned as the error.
+    pub fn correct_clock_skew(mut self, yes: bool) -> Self {
+        self.correct_clock_skew = Some(yes);
+        self
+    }
+
     /// The largest response body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = Some(bytes);
@@ -265,6 +276,9 @@ impl ClientBuilder {
         let max_response_bytes = self
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        let skew = Arc::new(crate::skew::Skew::new(
+            self.correct_clock_skew.unwrap_or(true),
+        ));
         let pipeline = |service: Service, missing: Option<Missing>| {
             Pipeline::new(Shared {
                 service,
@@ -275,6 +289,7 @@ impl ClientBuilder {
                 missing,
                 max_response_bytes,
                 timeout,
+                skew: skew.clone(),
             })
         };
         Ok(Client {

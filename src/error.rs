@@ -8,7 +8,7 @@ use std::{error::Error as StdError, fmt};
 
 use reqwest::StatusCode;
 
-use crate::region::Service;
+use crate::{diagnosis::SignatureMismatch, region::Service};
 
 /// A boxed error source.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -82,6 +82,9 @@ pub struct ServiceError {
     pub error_msg: String,
     /// The `X-Request-Id` of the response, if any.
     pub request_id: Option<String>,
+    /// When the API gateway refused the signature and sent back its canonical request: where it
+    /// differs from the one the client signed.
+    pub signature_mismatch: Option<SignatureMismatch>,
 }
 
 /// Shorthand for `Result<T, codearts_webhooks::Error>`.
@@ -118,6 +121,12 @@ impl Error {
             | Error::Transport { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
+    }
+
+    /// Where the canonical request the API gateway computed differs from the one the client
+    /// signed, when the gateway refused the signature and said what it computed.
+    pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
+        self.service_error()?.signature_mismatch.as_ref()
     }
 
     /// The service error, when the service answered with an error status.
@@ -245,6 +254,9 @@ impl fmt::Display for ServiceError {
             self.error_code,
             self.error_msg
         )?;
+        if let Some(d) = &self.signature_mismatch {
+            write!(f, " [{d}]")?;
+        }
         request_id_suffix(f, &self.request_id)
     }
 }

@@ -44,6 +44,7 @@
 mod auth;
 mod client;
 pub mod clock;
+pub mod diagnosis;
 pub mod enums;
 mod error;
 #[cfg(feature = "fake")]
@@ -55,6 +56,7 @@ mod pipeline;
 pub mod region;
 mod retry;
 pub mod signer;
+mod skew;
 mod spec;
 mod validate;
 

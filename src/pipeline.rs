@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     pub max_response_bytes: usize,
     /// The timeout of one attempt, from connecting to the last byte of the body.
     pub timeout: Duration,
+    /// The client's clock skew, shared by both services' pipelines.
+    pub skew: Arc<crate::skew::Skew>,
 }
 
 /// Why a service has no endpoint.

@@ -10,6 +10,9 @@ use http::request::Parts;
 
 use crate::signer::{self, SigningInput};
 
+/// How the gateway's messages about a refused signature start.
+const REFUSED: &str = "Incorrect IAM authentication information: ";
+
 /// Headers that must be signed when present: they carry identity.
 const MUST_SIGN: &[&str] = &["host", "x-sdk-date", "x-security-token", "x-project-id"];
 
@@ -29,8 +32,9 @@ impl Auth {
         }
     }
 
-    /// `Err` says, as the gateway would, why the request is not authenticated.
-    pub fn check(&self, parts: &Parts, body: &[u8]) -> Result<(), String> {
+    /// `Err` says, as the gateway would, why the request is not authenticated; `now` is the
+    /// fake's own time.
+    pub fn check(&self, parts: &Parts, body: &[u8], now: SystemTime) -> Result<(), String> {
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(token) = header("x-auth-token") {
             return match self.tokens.iter().any(|t| t == token) {
@@ -68,13 +72,17 @@ impl Auth {
         }
         let date = header("x-sdk-date").ok_or("X-Sdk-Date is missing.")?;
         let at = signer::parse_sdk_date(date).ok_or("X-Sdk-Date is not YYYYMMDDTHHMMSSZ.")?;
-        let now = SystemTime::now();
         let skew = now
             .duration_since(at)
             .or_else(|e| Ok::<_, ()>(e.duration()))
             .unwrap_or_default();
         if skew > self.max_skew {
-            return Err("X-Sdk-Date is more than 15 minutes away from the server's time.".into());
+            // The gateway's exact words.
+            return Err(format!(
+                "{REFUSED}calc aksk signature fail:signature expired, signature time:{date},\
+                 server time:{}",
+                signer::format_sdk_date(now)
+            ));
         }
         let mut headers = Vec::with_capacity(signed.len());
         for name in &signed {
@@ -93,14 +101,18 @@ impl Auth {
                 body,
             },
         );
-        let expected = expected
+        let computed = expected
             .authorization
             .rsplit("Signature=")
             .next()
             .unwrap_or_default();
-        match constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+        match constant_time_eq(computed.as_bytes(), signature.as_bytes()) {
             true => Ok(()),
-            false => Err("The signature does not match the request.".into()),
+            // As the gateway: its canonical request, newlines written as `|`.
+            false => Err(format!(
+                "{REFUSED}verify aksk signature fail, canonicalRequest:{}",
+                expected.canonical_request.replace('\n', "|")
+            )),
         }
     }
 }

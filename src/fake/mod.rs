@@ -25,7 +25,10 @@ mod store;
 use std::{
     collections::{HashMap, VecDeque},
     net::SocketAddr,
-    sync::{Mutex, MutexGuard, atomic::AtomicU64},
+    sync::{
+        Mutex, MutexGuard,
+        atomic::{AtomicI64, AtomicU64},
+    },
     time::Duration,
 };
 
@@ -47,6 +50,7 @@ pub struct FakeBuilder {
     tokens: Vec<String>,
     keys: HashMap<String, String>,
     max_clock_skew: Duration,
+    clock_offset: i64,
 }
 
 impl Default for FakeBuilder {
@@ -56,6 +60,7 @@ impl Default for FakeBuilder {
             tokens: vec![DEFAULT_TOKEN.to_owned()],
             keys: HashMap::from([(DEFAULT_AK.to_owned(), DEFAULT_SK.to_owned())]),
             max_clock_skew: Duration::from_secs(15 * 60),
+            clock_offset: 0,
         }
     }
 }
@@ -82,6 +87,14 @@ impl FakeBuilder {
     /// How far `X-Sdk-Date` may be from the fake's clock (default 15 minutes, as the service).
     pub fn max_clock_skew(mut self, skew: Duration) -> Self {
         self.max_clock_skew = skew;
+        self
+    }
+
+    /// The fake's clock runs this many seconds ahead of the machine's (behind when negative),
+    /// as a gateway whose time differs from the client's; see also
+    /// [`FakeCodeArts::set_clock_offset`].
+    pub fn clock_offset(mut self, seconds: i64) -> Self {
+        self.clock_offset = seconds;
         self
     }
 
@@ -199,6 +212,8 @@ impl Fault {
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     pub next_request: AtomicU64,
+    /// Seconds the fake's clock runs ahead of the machine's.
+    pub clock_offset: AtomicI64,
     pub store: Mutex<store::Store>,
     pub faults: Mutex<HashMap<String, VecDeque<Fault>>>,
     pub counts: Mutex<HashMap<String, usize>>,

@@ -39,6 +39,14 @@ pub(super) fn error(status: StatusCode, code: &str, msg: &str) -> Answer {
     json_answer(status, &json!({ "error_code": code, "error_msg": msg }))
 }
 
+/// The API gateway's 401 for a request whose credentials it refused.
+pub(super) fn gateway_refusal(msg: &str, request_id: &str) -> Answer {
+    json_answer(
+        StatusCode::UNAUTHORIZED,
+        &json!({ "error_code": "APIGW.0301", "error_msg": msg, "request_id": request_id }),
+    )
+}
+
 fn json_answer(status: StatusCode, body: &Value) -> Answer {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() = status;

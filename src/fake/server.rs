@@ -56,6 +56,9 @@ impl FakeCodeArts {
             .map(|(a, s)| (a.clone(), s.clone()))
             .unwrap_or_default();
         let shared = Arc::new(Shared::default());
+        shared
+            .clock_offset
+            .store(settings.clock_offset, std::sync::atomic::Ordering::Relaxed);
         let auth = Arc::new(Auth::new(
             settings.tokens,
             settings.keys,
@@ -84,6 +87,14 @@ impl FakeCodeArts {
     /// An IAM token the fake accepts.
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// Sets how many seconds the fake's clock runs ahead of the machine's (behind when negative),
+    /// from the next request on.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.shared
+            .clock_offset
+            .store(seconds, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A key pair the fake accepts: access key and secret key.
@@ -128,6 +139,32 @@ async fn handle(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         + 1;
     let request_id = format!("fake-{n:08}");
+    let offset = shared
+        .clock_offset
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let by = std::time::Duration::from_secs(offset.unsigned_abs());
+    let now = match offset >= 0 {
+        true => std::time::SystemTime::now() + by,
+        false => std::time::SystemTime::now() - by,
+    };
+    let mut response = answer(req, shared, auth, close, &request_id, now).await;
+    // The gateway's time, as every answer of the gateway carries it (unless a fault set one).
+    if !response.headers().contains_key("date")
+        && let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(now))
+    {
+        response.headers_mut().insert("date", v);
+    }
+    response
+}
+
+async fn answer(
+    req: Request<Incoming>,
+    shared: &Shared,
+    auth: &Auth,
+    close: &Notify,
+    request_id: &str,
+    now: std::time::SystemTime,
+) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = match http_body_util::Limited::new(body, MAX_REQUEST_BYTES)
         .collect()
@@ -141,7 +178,7 @@ async fn handle(
                     "CH.00400000",
                     "The request body is too large.",
                 ),
-                &request_id,
+                request_id,
             );
         }
     };
@@ -152,7 +189,7 @@ async fn handle(
         .or_default() += 1;
     lock(&shared.received).push(Received {
         operation: operation.to_owned(),
-        request_id: request_id.clone(),
+        request_id: request_id.to_owned(),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -173,16 +210,13 @@ async fn handle(
         .get_mut(operation)
         .and_then(|q| q.pop_front());
     if let Some(fault) = fault {
-        return scripted(fault, close, &request_id).await;
+        return scripted(fault, close, request_id).await;
     }
-    if let Err(why) = auth.check(&parts, &body) {
-        return finish(
-            routes::error(StatusCode::UNAUTHORIZED, "APIGW.0301", &why),
-            &request_id,
-        );
+    if let Err(why) = auth.check(&parts, &body, now) {
+        return finish(routes::gateway_refusal(&why, request_id), request_id);
     }
     let response = routes::route(op, &parts, &body, &mut lock(&shared.store));
-    finish(response, &request_id)
+    finish(response, request_id)
 }
 
 fn finish(response: Response<Full<Bytes>>, request_id: &str) -> Response<Body> {

@@ -12,10 +12,12 @@ use crate::{Error, ServiceError, operations::OperationId};
 const EXCERPT_CHARS: usize = 512;
 
 /// The response for the generated code, or the error of this answer.
+/// `canonical` is the canonical request the attempt signed, if it was signed.
 pub(super) fn finish(
     pipeline: &Pipeline,
     op: &OperationId,
     answer: Answer,
+    canonical: Option<String>,
 ) -> Result<reqwest::Response, Error> {
     let Answer {
         mut response,
@@ -38,11 +40,18 @@ pub(super) fn finish(
         } else {
             error_details(status, &body)
         };
+        let signature_mismatch = match &canonical {
+            Some(signed) if status == StatusCode::UNAUTHORIZED && error_code == "APIGW.0301" => {
+                crate::diagnosis::diagnose(signed, &error_msg)
+            }
+            _ => None,
+        };
         return Err(Error::Service(ServiceError {
             status,
             error_code,
             error_msg,
             request_id: request_id(),
+            signature_mismatch,
         }));
     }
     let decodes =

@@ -61,15 +61,19 @@ impl Pipeline {
         let span = tracing::Span::current();
         let start = Instant::now();
         let method = request.method().clone();
+        // One resend, for any method, after the gateway refused the signature as expired: it
+        // refused before the service saw the request.
+        let mut skew_resend = shared.skew.enabled() && shared.credentials.signs();
         let mut original = Some(request);
         let mut attempt = 0;
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            // Keep the original only while another attempt could follow; a request whose body
+            // Keep the original only while another send could follow; a request whose body
             // cannot be cloned (a stream; generated requests never have one) is sent once.
+            let another = attempt < shared.retry.attempts() || skew_resend;
             let (mut req, last) = match original.take() {
-                Some(r) if attempt < shared.retry.attempts() => match r.try_clone() {
+                Some(r) if another => match r.try_clone() {
                     Some(copy) => {
                         original = Some(r);
                         (copy, false)
@@ -79,15 +83,31 @@ impl Pipeline {
                 Some(r) => (r, true),
                 None => unreachable!("the request is kept until the last attempt"),
             };
+            // The client's timeout covers an attempt; near the end of the budget, less is left.
             let remaining = shared.retry.budget().saturating_sub(start.elapsed());
-            *req.timeout_mut() = Some(shared.timeout.min(remaining));
-            self.prepare(&mut req);
+            if remaining < shared.timeout {
+                *req.timeout_mut() = Some(remaining);
+            }
+            let canonical = self.prepare(&mut req);
             tracing::debug!(attempt, path = req.url().path(), "sending");
             let outcome = self.attempt(client, req).await;
             if let Outcome::Answered(a) = &outcome {
-                span.record("status", a.response.status().as_u16());
-                if let Some(id) = answer::request_id(a.response.headers()) {
+                let (status, headers) = (a.response.status(), a.response.headers());
+                span.record("status", status.as_u16());
+                if let Some(id) = answer::request_id(headers) {
                     span.record("request_id", id);
+                }
+                shared.skew.observe(headers, &*shared.clock);
+                if skew_resend
+                    && original.is_some()
+                    && shared
+                        .skew
+                        .learn_from_expiry(status, headers, &a.body, &*shared.clock)
+                {
+                    // Not an attempt of the retry policy: sent again at once, signed anew.
+                    skew_resend = false;
+                    attempt -= 1;
+                    continue;
                 }
             }
             let decision = if last {
@@ -109,7 +129,7 @@ impl Pipeline {
                 }
                 Decision::Stop => {
                     return match outcome {
-                        Outcome::Answered(a) => answer::finish(self, op, a),
+                        Outcome::Answered(a) => answer::finish(self, op, a, canonical),
                         Outcome::Failed { error, head } => Err(Error::from_transport(error, head)),
                     };
                 }
@@ -117,12 +137,15 @@ impl Pipeline {
         }
     }
 
-    /// Adds what every attempt carries: the user agent and fresh credentials.
-    fn prepare(&self, request: &mut reqwest::Request) {
+    /// Adds what every attempt carries: the user agent and fresh credentials, signed at the
+    /// client's time corrected for skew. Returns the canonical request it signed, if any.
+    fn prepare(&self, request: &mut reqwest::Request) -> Option<String> {
         request
             .headers_mut()
             .insert(reqwest::header::USER_AGENT, self.0.user_agent.clone());
-        self.0.credentials.apply(request, self.0.clock.now());
+        self.0
+            .credentials
+            .apply(request, self.0.skew.now(&*self.0.clock))
     }
 
     /// Sends and reads the body, at most `max_response_bytes` of it.

@@ -41,6 +41,7 @@ fn convert<E>(
                 error_code: code.unwrap_or_else(|| status.as_u16().to_string()),
                 error_msg: msg.unwrap_or_default(),
                 request_id,
+                signature_mismatch: None,
             })
         }
         // The pipeline decodes every success body before the generated code does, and carries
