@@ -84,7 +84,7 @@ pub struct ServiceError {
     pub request_id: Option<String>,
     /// When the API gateway refused the signature and sent back its canonical request: where it
     /// differs from the one the client signed.
-    pub signature_mismatch: Option<SignatureMismatch>,
+    pub signature_mismatch: Option<Box<SignatureMismatch>>,
 }
 
 /// Shorthand for `Result<T, codearts_webhooks::Error>`.
@@ -126,7 +126,7 @@ impl Error {
     /// Where the canonical request the API gateway computed differs from the one the client
     /// signed, when the gateway refused the signature and said what it computed.
     pub fn signature_mismatch(&self) -> Option<&SignatureMismatch> {
-        self.service_error()?.signature_mismatch.as_ref()
+        self.service_error()?.signature_mismatch.as_deref()
     }
 
     /// The service error, when the service answered with an error status.

@@ -42,7 +42,7 @@ pub(super) fn finish(
         };
         let signature_mismatch = match &canonical {
             Some(signed) if status == StatusCode::UNAUTHORIZED && error_code == "APIGW.0301" => {
-                crate::diagnosis::diagnose(signed, &error_msg)
+                crate::diagnosis::diagnose(signed, &error_msg).map(Box::new)
             }
             _ => None,
         };
