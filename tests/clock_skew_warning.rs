@@ -1,13 +1,12 @@
 //! The skew is named once per client in a `tracing` warning, with a hint to fix the clock.
 //! Its own test binary: it installs the process-wide subscriber.
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-    time::{Duration, SystemTime},
-};
+mod common;
+
+use std::time::{Duration, SystemTime};
 
 use codearts_webhooks::{Credentials, RetryPolicy, clock::Clock, fake::FakeCodeArts};
+use common::Capture;
 
 #[derive(Debug)]
 struct Slow;
@@ -15,19 +14,6 @@ struct Slow;
 impl Clock for Slow {
     fn now(&self) -> SystemTime {
         SystemTime::now() - Duration::from_secs(20 * 60)
-    }
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -55,7 +41,7 @@ async fn the_skew_is_named_once() {
     fake.set_clock_offset(-40 * 60);
     list().await.unwrap();
     assert_eq!(fake.requests("ListRepositoryWebhooks"), 4);
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let warnings: Vec<&str> = logs.lines().filter(|l| l.contains("WARN")).collect();
     assert_eq!(warnings.len(), 1, "{logs}");
     // The gateway's time has a resolution of one second.

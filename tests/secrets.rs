@@ -4,11 +4,7 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 use codearts_webhooks::{
     Client, Credentials, Error, RetryPolicy,
@@ -16,6 +12,7 @@ use codearts_webhooks::{
     notification::ChatWebhook,
     repo::types::{NotificationType, UpdateRepoNotificationSubscriptionDto, WebhookParamsDto},
 };
+use common::Capture;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 const SK: &str = "sk-3f9a1c-very-secret";
@@ -24,19 +21,6 @@ const SECURITY_TOKEN: &str = "security-token-a81c0f-very-secret";
 const WRONG_TOKEN: &str = "wrong-token-0c4d-very-secret";
 const HOOK_TOKEN: &str = "hook-token-99ae-very-secret";
 const CHAT_TOKEN: &str = "chat-token-71bb-very-secret";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn session(client: &Client, fake: &FakeCodeArts, seen: &mut Vec<String>) {
     let r = client.repo();
@@ -167,7 +151,7 @@ async fn no_secret_in_logs_debug_or_errors() {
     assert_eq!(e.status().map(|s| s.as_u16()), Some(401));
     seen.push(format!("{e} {e:?} {e:#?}"));
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("codearts_request"),
         "the request spans were captured"
