@@ -300,20 +300,23 @@ async fn a_call_keeps_to_its_time_budget() {
         )
         .build()
         .unwrap();
+    let failed_list = || async {
+        Error::from(
+            c.repo()
+                .list_group_webhooks()
+                .group_id(3)
+                .send()
+                .await
+                .unwrap_err(),
+        )
+    };
     // A wait of 1 s would pass the budget: the 429 is returned after one attempt.
     fake.inject(
         "ListGroupWebhooks",
         [Fault::status(429).header("Retry-After", "1")],
     );
     let (n, start) = (fake.requests("ListGroupWebhooks"), Instant::now());
-    let e = Error::from(
-        c.repo()
-            .list_group_webhooks()
-            .group_id(3)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = failed_list().await;
     assert_eq!(e.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(fake.requests("ListGroupWebhooks") - n, 1);
     assert!(
@@ -325,14 +328,7 @@ async fn a_call_keeps_to_its_time_budget() {
     // A server that never answers: the attempt ends with the budget, not the 60 s timeout.
     fake.inject("ListGroupWebhooks", [Fault::hang(), Fault::hang()]);
     let start = Instant::now();
-    let e = Error::from(
-        c.repo()
-            .list_group_webhooks()
-            .group_id(3)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = failed_list().await;
     assert!(matches!(e, Error::Timeout { .. }), "{e:?}");
     let took = start.elapsed();
     assert!(
