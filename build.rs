@@ -38,7 +38,7 @@ fn generate(name: &str, out_dir: &Path) {
     println!("cargo:rerun-if-changed={input}");
     let text = fs::read_to_string(&input).unwrap_or_else(|e| panic!("reading {input}: {e}"));
     let json: serde_json::Value =
-        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{input} is not valid YAML: {e}"));
+        serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{input} is not valid YAML: {e}"));
     let mut relaxed = json.clone();
     strip_constraints(&mut relaxed);
     let spec: openapiv3::OpenAPI = serde_json::from_value(relaxed)

@@ -14,7 +14,7 @@ pub fn root() -> PathBuf {
 pub fn spec(name: &str) -> Value {
     let path = root().join(format!("openapi/codearts-{name}.yaml"));
     let text = std::fs::read_to_string(&path).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+    serde_norway::from_str(&text).unwrap()
 }
 
 /// Follows a local `$ref`.
