@@ -1,11 +1,11 @@
 //! Credentials: an IAM token, or an access key pair that signs every request.
 
-use std::{fmt, sync::Arc};
+use std::{fmt, sync::Arc, time::SystemTime};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{Error, Result, signer::Signer};
+use crate::{Error, Result, provider::metadata::Temporary, signer::Signer};
 
 const REDACTED: &str = "** redacted **";
 
@@ -28,19 +28,113 @@ const REDACTED: &str = "** redacted **";
 /// # drop(token);
 /// ```
 #[derive(Clone)]
-pub struct Credentials(Kind);
+pub struct Credentials(pub(crate) Kind);
 
 #[derive(Clone)]
-enum Kind {
+pub(crate) enum Kind {
     Token(SecretString),
-    AkSk {
+    AkSk(Arc<Keys>),
+    /// Temporary keys of the instance's agency, fetched from instance metadata and refreshed.
+    Temporary(Arc<Temporary>),
+}
+
+/// One key pair and what goes with it. Temporary keys are replaced as a whole.
+pub(crate) struct Keys {
+    pub access_key: String,
+    secret_key: SecretString,
+    /// Keyed once with the secret key.
+    signer: Signer,
+    pub project_id: Option<String>,
+    security_token: Option<SecretString>,
+    /// The IAM endpoint a profile file named, for looking up the project id.
+    pub iam_endpoint: Option<String>,
+}
+
+impl Keys {
+    pub(crate) fn new(
         access_key: String,
-        secret_key: SecretString,
-        /// Keyed once with the secret key; shared by the clones.
-        signer: Arc<Signer>,
+        secret_key: String,
         project_id: Option<String>,
-        security_token: Option<SecretString>,
-    },
+        security_token: Option<String>,
+    ) -> Self {
+        Keys {
+            signer: Signer::new(access_key.clone(), secret_key.as_bytes()),
+            access_key,
+            secret_key: SecretString::from(secret_key),
+            project_id,
+            security_token: security_token.map(SecretString::from),
+            iam_endpoint: None,
+        }
+    }
+
+    pub(crate) fn with_iam_endpoint(mut self, iam_endpoint: Option<String>) -> Self {
+        self.iam_endpoint = iam_endpoint;
+        self
+    }
+
+    /// Adds the security token and project id, then signs; the query must be canonical.
+    /// Returns the canonical request that was signed.
+    pub(crate) fn sign(
+        &self,
+        request: &mut reqwest::Request,
+        now: SystemTime,
+        project_id: Option<&str>,
+    ) -> Option<String> {
+        let headers = request.headers_mut();
+        if let Some(p) = project_id.or(self.project_id.as_deref()) {
+            headers.insert(X_PROJECT_ID, sensitive(p));
+        }
+        if let Some(t) = &self.security_token {
+            headers.insert(X_SECURITY_TOKEN, sensitive(t.expose_secret()));
+        }
+        match self.signer.sign(request, now) {
+            Ok(canonical) => Some(canonical),
+            Err(why) => {
+                // Generated requests always carry byte bodies; the server will answer 401.
+                tracing::error!(why, "request left unsigned");
+                None
+            }
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        check_value("the access key (AK)", &self.access_key)?;
+        check_value("the secret key (SK)", self.secret_key.expose_secret())?;
+        if let Some(p) = &self.project_id {
+            check_value("the project id", p)?;
+        }
+        if let Some(t) = &self.security_token {
+            check_value("the security token", t.expose_secret())?;
+        }
+        Ok(())
+    }
+}
+
+/// What signs one attempt: the credentials as they are at that moment.
+pub(crate) enum Resolved<'a> {
+    Token(&'a SecretString),
+    Keys(Arc<Keys>),
+}
+
+impl Resolved<'_> {
+    /// Adds the credentials to a request whose query is already canonical. Returns the
+    /// canonical request when the request was signed.
+    pub(crate) fn apply(
+        &self,
+        request: &mut reqwest::Request,
+        now: SystemTime,
+        project_id: Option<&str>,
+    ) -> Option<String> {
+        match self {
+            Resolved::Token(t) => {
+                request
+                    .headers_mut()
+                    .insert(X_AUTH_TOKEN, sensitive(t.expose_secret()));
+                None
+            }
+            Resolved::Keys(keys) => keys.sign(request, now, project_id),
+        }
+    }
 }
 
 impl Credentials {
@@ -52,114 +146,101 @@ impl Credentials {
     /// A permanent access key (AK) and secret key (SK): every request is signed with
     /// SDK-HMAC-SHA256, afresh on every attempt.
     pub fn aksk(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        let (access_key, secret_key) = (access_key.into(), secret_key.into());
-        Credentials(Kind::AkSk {
-            signer: Arc::new(Signer::new(access_key.clone(), secret_key.as_bytes())),
-            access_key,
-            secret_key: SecretString::from(secret_key),
-            project_id: None,
-            security_token: None,
-        })
+        Credentials(Kind::AkSk(Arc::new(Keys::new(
+            access_key.into(),
+            secret_key.into(),
+            None,
+            None,
+        ))))
     }
 
-    /// Sends the IAM project id as `X-Project-Id` (AK/SK only; ignored for a token).
-    pub fn with_project_id(mut self, project_id: impl Into<String>) -> Self {
-        if let Kind::AkSk { project_id: p, .. } = &mut self.0 {
-            *p = Some(project_id.into());
-        }
-        self
+    /// Sends the IAM project id as `X-Project-Id` (AK/SK only; ignored otherwise). Without one,
+    /// the client looks it up from IAM for its region (see
+    /// [`ClientBuilder::project_id_lookup`](crate::ClientBuilder::project_id_lookup)).
+    pub fn with_project_id(self, project_id: impl Into<String>) -> Self {
+        self.map_keys(|k| k.project_id = Some(project_id.into()))
     }
 
     /// The security token of temporary keys, sent as `X-Security-Token` (AK/SK only).
-    pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
-        if let Kind::AkSk { security_token, .. } = &mut self.0 {
-            *security_token = Some(SecretString::from(token.into()));
+    pub fn with_security_token(self, token: impl Into<String>) -> Self {
+        self.map_keys(|k| k.security_token = Some(SecretString::from(token.into())))
+    }
+
+    fn map_keys(self, f: impl FnOnce(&mut Keys)) -> Self {
+        match self.0 {
+            Kind::AkSk(keys) => {
+                let mut keys = Arc::try_unwrap(keys).unwrap_or_else(|shared| {
+                    Keys::new(
+                        shared.access_key.clone(),
+                        shared.secret_key.expose_secret().to_owned(),
+                        shared.project_id.clone(),
+                        shared
+                            .security_token
+                            .as_ref()
+                            .map(|t| t.expose_secret().to_owned()),
+                    )
+                    .with_iam_endpoint(shared.iam_endpoint.clone())
+                });
+                f(&mut keys);
+                Credentials(Kind::AkSk(Arc::new(keys)))
+            }
+            other => Credentials(other),
         }
-        self
     }
 
     /// Whether requests are signed (AK/SK), so that their signing time matters.
     pub(crate) fn signs(&self) -> bool {
-        matches!(self.0, Kind::AkSk { .. })
+        !matches!(self.0, Kind::Token(_))
+    }
+
+    /// Whether an IAM project id is sent with every request (AK/SK with a project id).
+    pub(crate) fn has_project_id(&self) -> bool {
+        match &self.0 {
+            Kind::AkSk(keys) => keys.project_id.is_some(),
+            Kind::Temporary(_) | Kind::Token(_) => false,
+        }
     }
 
     /// Checks that every value can go into an HTTP header, naming the one that cannot.
     pub(crate) fn check(&self) -> Result<()> {
-        let check = |name: &str, value: &str| -> Result<()> {
-            if value.is_empty() {
-                return Err(Error::Config(format!("{name} is empty")));
-            }
-            if value.len() > 100_000 {
-                return Err(Error::Config(format!(
-                    "{name} is longer than 100000 characters"
-                )));
-            }
-            if HeaderValue::from_str(value).is_err() || value.trim() != value {
-                return Err(Error::Config(format!(
-                    "{name} contains a character that cannot go in an HTTP header (a newline, a \
-                     control character, or leading or trailing white space)"
-                )));
-            }
-            Ok(())
-        };
         match &self.0 {
-            Kind::Token(t) => check("the IAM token", t.expose_secret()),
-            Kind::AkSk {
-                access_key,
-                secret_key,
-                project_id,
-                security_token,
-                ..
-            } => {
-                check("the access key (AK)", access_key)?;
-                check("the secret key (SK)", secret_key.expose_secret())?;
-                if let Some(p) = project_id {
-                    check("the project id", p)?;
-                }
-                if let Some(t) = security_token {
-                    check("the security token", t.expose_secret())?;
-                }
-                Ok(())
-            }
+            Kind::Token(t) => check_value("the IAM token", t.expose_secret()),
+            Kind::AkSk(keys) => keys.check(),
+            Kind::Temporary(_) => Ok(()),
         }
     }
 
-    /// Adds the credentials to a request about to be sent, whose query is already canonical;
-    /// `now` is the signing time. Returns the canonical request when the request was signed.
-    pub(crate) fn apply(
-        &self,
-        request: &mut reqwest::Request,
-        now: std::time::SystemTime,
-    ) -> Option<String> {
-        let headers = request.headers_mut();
+    /// The credentials as they are at `now`: temporary ones are fetched or refreshed first
+    /// (see `provider::metadata`).
+    pub(crate) async fn resolve(&self, now: SystemTime) -> Result<Resolved<'_>> {
         match &self.0 {
-            Kind::Token(t) => {
-                headers.insert(X_AUTH_TOKEN, sensitive(t.expose_secret()));
-                None
-            }
-            Kind::AkSk {
-                signer,
-                project_id,
-                security_token,
-                ..
-            } => {
-                if let Some(p) = project_id {
-                    headers.insert(X_PROJECT_ID, sensitive(p));
-                }
-                if let Some(t) = security_token {
-                    headers.insert(X_SECURITY_TOKEN, sensitive(t.expose_secret()));
-                }
-                match signer.sign(request, now) {
-                    Ok(canonical) => Some(canonical),
-                    Err(why) => {
-                        // Generated requests always carry byte bodies; the server will answer 401.
-                        tracing::error!(why, "request left unsigned");
-                        None
-                    }
-                }
+            Kind::Token(t) => Ok(Resolved::Token(t)),
+            Kind::AkSk(keys) => Ok(Resolved::Keys(keys.clone())),
+            Kind::Temporary(t) => {
+                let keys = t.keys(now).await?;
+                keys.check()?;
+                Ok(Resolved::Keys(keys))
             }
         }
     }
+}
+
+fn check_value(name: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::Config(format!("{name} is empty")));
+    }
+    if value.len() > 100_000 {
+        return Err(Error::Config(format!(
+            "{name} is longer than 100000 characters"
+        )));
+    }
+    if HeaderValue::from_str(value).is_err() || value.trim() != value {
+        return Err(Error::Config(format!(
+            "{name} contains a character that cannot go in an HTTP header (a newline, a \
+             control character, or leading or trailing white space)"
+        )));
+    }
+    Ok(())
 }
 
 const X_AUTH_TOKEN: HeaderName = HeaderName::from_static("x-auth-token");
@@ -173,7 +254,7 @@ fn sensitive(value: &str) -> HeaderValue {
     v
 }
 
-struct Redacted;
+pub(crate) struct Redacted;
 
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -185,19 +266,23 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Kind::Token(_) => f.write_str("Credentials::Token(** redacted **)"),
-            Kind::AkSk {
-                access_key,
-                project_id,
-                security_token,
-                ..
-            } => f
-                .debug_struct("Credentials::AkSk")
-                .field("access_key", access_key)
-                .field("secret_key", &Redacted)
-                .field("project_id", project_id)
-                .field("security_token", &security_token.as_ref().map(|_| Redacted))
-                .finish(),
+            Kind::AkSk(keys) => keys.debug("Credentials::AkSk", f),
+            Kind::Temporary(t) => fmt::Debug::fmt(t, f),
         }
+    }
+}
+
+impl Keys {
+    pub(crate) fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct(name)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &Redacted)
+            .field("project_id", &self.project_id)
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| Redacted),
+            )
+            .finish()
     }
 }
 
@@ -251,7 +336,11 @@ mod tests {
     #[test]
     fn token_header_is_sensitive() {
         let mut req = reqwest::Request::new(reqwest::Method::GET, "http://h/x".parse().unwrap());
-        Credentials::token("t0k").apply(&mut req, std::time::SystemTime::now());
+        let t = Credentials::token("t0k");
+        let Kind::Token(secret) = &t.0 else {
+            unreachable!()
+        };
+        Resolved::Token(secret).apply(&mut req, SystemTime::now(), None);
         assert_eq!(req.headers()["x-auth-token"], "t0k");
         assert!(req.headers()["x-auth-token"].is_sensitive());
     }

@@ -58,6 +58,22 @@ pub enum Error {
         /// The `X-Request-Id` of the answer, when the headers had arrived.
         request_id: Option<String>,
     },
+    /// No credentials could be found: each provider tried, and why it yielded none (for
+    /// temporary credentials from instance metadata, known at the first request). Nothing was
+    /// sent to CodeArts.
+    NoCredentials(Vec<ProviderFailure>),
+    /// The IAM project id could not be looked up (AK/SK credentials without a project id).
+    /// Nothing was sent to CodeArts.
+    ProjectId {
+        /// The region whose project was looked up.
+        region: String,
+        /// What went wrong: IAM unreachable, an error status, no project, or several.
+        message: String,
+        /// IAM's HTTP status, when it answered.
+        status: Option<StatusCode>,
+        /// IAM's `X-IAM-Trace-Id` header, when it answered with one.
+        trace_id: Option<String>,
+    },
     /// A success status came with a body that is not what the operation returns.
     Decode {
         /// HTTP status of the response (known in every case but a generated decoder's surprise).
@@ -87,6 +103,22 @@ pub struct ServiceError {
     pub signature_mismatch: Option<Box<SignatureMismatch>>,
 }
 
+/// Why one credential provider yielded no credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderFailure {
+    /// The provider: `environment`, `profile file` or `instance metadata`.
+    pub provider: &'static str,
+    /// Why, e.g. `HUAWEICLOUD_SDK_AK is not set` or `/home/me/.huaweicloud/credentials: no
+    /// such file`.
+    pub reason: String,
+}
+
+impl fmt::Display for ProviderFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.provider, self.reason)
+    }
+}
+
 /// Shorthand for `Result<T, codearts_webhooks::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -106,6 +138,7 @@ impl Error {
         match self {
             Error::Service(e) => Some(e.status),
             Error::Decode { status, .. }
+            | Error::ProjectId { status, .. }
             | Error::Timeout { status, .. }
             | Error::Transport { status, .. } => *status,
             _ => None,
@@ -229,6 +262,26 @@ impl fmt::Display for Error {
                 }
                 request_id_suffix(f, request_id)
             }
+            Error::NoCredentials(tried) => {
+                f.write_str("no credentials found")?;
+                for (i, failure) in tried.iter().enumerate() {
+                    f.write_str(if i == 0 { ": " } else { "; " })?;
+                    failure.fmt(f)?;
+                }
+                Ok(())
+            }
+            Error::ProjectId {
+                region,
+                message,
+                trace_id,
+                ..
+            } => {
+                write!(f, "could not find the project id of {region}: {message}")?;
+                match trace_id {
+                    Some(id) => write!(f, " (IAM trace id {id})"),
+                    None => Ok(()),
+                }
+            }
             Error::Decode {
                 status,
                 request_id,
@@ -263,7 +316,7 @@ impl fmt::Display for ServiceError {
 
 /// The error and its sources on one line: reqwest's own message alone is often "error sending
 /// request", with the cause (refused, reset, ...) only in the chain.
-fn chain(e: &dyn StdError) -> String {
+pub(crate) fn chain(e: &dyn StdError) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -53,6 +53,8 @@ pub mod notification;
 mod operations;
 pub mod page;
 mod pipeline;
+mod project;
+mod provider;
 pub mod region;
 mod retry;
 pub mod signer;
@@ -64,7 +66,7 @@ pub use auth::Credentials;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
-pub use error::{BoxError, Error, Result, ServiceError};
+pub use error::{BoxError, Error, ProviderFailure, Result, ServiceError};
 pub use pipeline::Pipeline;
 pub use progenitor_client::ResponseValue;
 pub use retry::{DEFAULT_MAX_ELAPSED, RetryPolicy};
