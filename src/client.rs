@@ -1,6 +1,7 @@
 //! The entry point: one client for both services, built from code or from the environment.
 
 mod env;
+mod regions_file;
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -90,8 +91,11 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     credentials: Option<Credentials>,
     region: Option<String>,
-    repo_endpoint: Option<String>,
-    check_endpoint: Option<String>,
+    repo_endpoints: Option<Vec<String>>,
+    check_endpoints: Option<Vec<String>>,
+    iam_endpoint: Option<String>,
+    project_id_lookup: Option<bool>,
+    metadata_endpoint: Option<String>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
@@ -108,18 +112,21 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("credentials", &self.credentials)
             .field("region", &self.region)
+            .field("repo_endpoints", &shown(&self.repo_endpoints))
+            .field("check_endpoints", &shown(&self.check_endpoints))
             .field(
-                "repo_endpoint",
-                &self.repo_endpoint.as_deref().map(without_credentials),
-            )
-            .field(
-                "check_endpoint",
-                &self.check_endpoint.as_deref().map(without_credentials),
+                "iam_endpoint",
+                &self.iam_endpoint.as_deref().map(without_credentials),
             )
             .field("proxy", &self.proxy.as_deref().map(without_credentials))
             .field("retry", &self.retry)
             .finish_non_exhaustive()
     }
+}
+
+fn shown(list: &Option<Vec<String>>) -> Option<Vec<String>> {
+    list.as_ref()
+        .map(|l| l.iter().map(|u| without_credentials(u)).collect())
 }
 
 impl ClientBuilder {
@@ -138,13 +145,50 @@ impl ClientBuilder {
     /// The CodeArts Repo endpoint, e.g. `https://codehub-ext.cn-north-4.myhuaweicloud.com`;
     /// wins over the region's.
     pub fn repo_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.repo_endpoint = Some(url.into());
+        self.repo_endpoints = Some(vec![url.into()]);
+        self
+    }
+
+    /// Several CodeArts Repo endpoints, tried in order: a call moves on to the next when no
+    /// connection can be made to the current one (and later calls start there).
+    pub fn repo_endpoints<I: IntoIterator<Item = S>, S: Into<String>>(mut self, urls: I) -> Self {
+        self.repo_endpoints = Some(urls.into_iter().map(Into::into).collect());
         self
     }
 
     /// The CodeArts Check endpoint; wins over the region's.
     pub fn check_endpoint(mut self, url: impl Into<String>) -> Self {
-        self.check_endpoint = Some(url.into());
+        self.check_endpoints = Some(vec![url.into()]);
+        self
+    }
+
+    /// Several CodeArts Check endpoints, tried in order (see [`ClientBuilder::repo_endpoints`]).
+    pub fn check_endpoints<I: IntoIterator<Item = S>, S: Into<String>>(mut self, urls: I) -> Self {
+        self.check_endpoints = Some(urls.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The IAM endpoint the project id is looked up from (default: the profile file's
+    /// `iam_endpoint`, else `https://iam.<region>.myhuaweicloud.com`).
+    pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(url.into());
+        self
+    }
+
+    /// Whether AK/SK credentials without a project id get it from IAM, as the official SDK does
+    /// (default `true`; needs a region): `GET /v3/projects?name=<region>`, signed, once per
+    /// access key for the client's life, before the first request; then every request carries
+    /// `X-Project-Id`. Off: requests go without a project id.
+    pub fn project_id_lookup(mut self, yes: bool) -> Self {
+        self.project_id_lookup = Some(yes);
+        self
+    }
+
+    /// Where instance-metadata credentials are fetched from (default
+    /// `HUAWEICLOUD_SDK_METADATA_ENDPOINT`, else `http://169.254.169.254`), for credentials
+    /// from [`Credentials::from_instance_metadata`] or the default chain.
+    pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(url.into());
         self
     }
 
@@ -211,13 +255,16 @@ impl ClientBuilder {
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<Client> {
-        let credentials = self.credentials.ok_or_else(|| {
+        let mut credentials = self.credentials.ok_or_else(|| {
             Error::Config("no credentials: call .credentials(..), or use Client::from_env()".into())
         })?;
         credentials.check()?;
+        if let Some(url) = &self.metadata_endpoint {
+            credentials = credentials.at_metadata_endpoint(url)?;
+        }
         // Each service is resolved on its own, as the official SDK does: a region outside the
         // tables (a private cloud) is fine for a service whose endpoint is given.
-        let any_explicit = self.repo_endpoint.is_some() || self.check_endpoint.is_some();
+        let any_explicit = self.repo_endpoints.is_some() || self.check_endpoints.is_some();
         if let Some(region) = &self.region
             && !any_explicit
             && Service::Repo.endpoint(region).is_none()
@@ -228,28 +275,37 @@ impl ClientBuilder {
                 known_regions().join(", ")
             )));
         }
-        let endpoint =
-            |service: Service, explicit: Option<String>| -> Result<(String, Option<Missing>)> {
-                match explicit {
-                    Some(url) => Ok((check_endpoint_url(service, &url)?, None)),
-                    None => match self.region.as_deref().map(|r| (r, service.endpoint(r))) {
-                        Some((_, Some(url))) => Ok((url.to_owned(), None)),
-                        Some((region, None)) => Ok((
-                            unreachable_base(),
-                            Some(Missing::NotInRegion(region.to_owned())),
-                        )),
-                        None => Ok((
-                            unreachable_base(),
-                            Some(Missing::NoEndpoint(format!(
-                                "no endpoint for {service}: set .region(..) or .{}",
-                                service.endpoint_setter()
-                            ))),
-                        )),
-                    },
-                }
-            };
-        let (repo_url, repo_missing) = endpoint(Service::Repo, self.repo_endpoint)?;
-        let (check_url, check_missing) = endpoint(Service::Check, self.check_endpoint)?;
+        let endpoints = |service: Service,
+                         explicit: Option<Vec<String>>|
+         -> Result<(Vec<String>, Option<Missing>)> {
+            match explicit {
+                Some(urls) if urls.is_empty() => Err(Error::Config(format!(
+                    "the list of {service} endpoints is empty"
+                ))),
+                Some(urls) => Ok((
+                    urls.iter()
+                        .map(|u| check_endpoint_url(service, u))
+                        .collect::<Result<_>>()?,
+                    None,
+                )),
+                None => match self.region.as_deref().map(|r| (r, service.endpoints(r))) {
+                    Some((_, urls)) if !urls.is_empty() => Ok((urls, None)),
+                    Some((region, _)) => Ok((
+                        vec![unreachable_base()],
+                        Some(Missing::NotInRegion(region.to_owned())),
+                    )),
+                    None => Ok((
+                        vec![unreachable_base()],
+                        Some(Missing::NoEndpoint(format!(
+                            "no endpoint for {service}: set .region(..) or .{}",
+                            service.endpoint_setter()
+                        ))),
+                    )),
+                },
+            }
+        };
+        let (repo_urls, repo_missing) = endpoints(Service::Repo, self.repo_endpoints)?;
+        let (check_urls, check_missing) = endpoints(Service::Check, self.check_endpoints)?;
         if let (Some(Missing::NoEndpoint(msg)), Some(Missing::NoEndpoint(_))) =
             (&repo_missing, &check_missing)
         {
@@ -257,6 +313,18 @@ impl ClientBuilder {
                 "{msg}; no endpoint for CodeArts Check either"
             )));
         }
+        let project = match (&self.region, self.project_id_lookup.unwrap_or(true)) {
+            (Some(region), true) if credentials.signs() && !credentials.has_project_id() => {
+                if let Some(url) = &self.iam_endpoint {
+                    check_endpoint_url_named("IAM", url)?;
+                }
+                Some(Arc::new(crate::project::Lookup::new(
+                    region.clone(),
+                    self.iam_endpoint.clone(),
+                )))
+            }
+            _ => None,
+        };
 
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let http = http_client(
@@ -279,7 +347,7 @@ impl ClientBuilder {
         let skew = Arc::new(crate::skew::Skew::new(
             self.correct_clock_skew.unwrap_or(true),
         ));
-        let pipeline = |service: Service, missing: Option<Missing>| {
+        let pipeline = |service: Service, urls: Vec<String>, missing: Option<Missing>| {
             Pipeline::new(Shared {
                 service,
                 credentials: credentials.clone(),
@@ -290,18 +358,20 @@ impl ClientBuilder {
                 max_response_bytes,
                 timeout,
                 skew: skew.clone(),
+                endpoints: crate::pipeline::Endpoints::new(urls),
+                project: project.clone(),
             })
         };
         Ok(Client {
             repo: crate::repo::Client::new_with_client(
-                &repo_url,
+                &repo_urls[0],
                 http.clone(),
-                pipeline(Service::Repo, repo_missing),
+                pipeline(Service::Repo, repo_urls.clone(), repo_missing),
             ),
             check: crate::check::Client::new_with_client(
-                &check_url,
+                &check_urls[0],
                 http,
-                pipeline(Service::Check, check_missing),
+                pipeline(Service::Check, check_urls.clone(), check_missing),
             ),
         })
     }
@@ -313,6 +383,10 @@ fn unreachable_base() -> String {
 }
 
 fn check_endpoint_url(service: Service, url: &str) -> Result<String> {
+    check_endpoint_url_named(&service.to_string(), url)
+}
+
+fn check_endpoint_url_named(service: &str, url: &str) -> Result<String> {
     let shown = without_credentials(url);
     let parsed = reqwest::Url::parse(url).map_err(|e| {
         Error::Config(format!(

@@ -4,9 +4,12 @@
 //!    code (`operations`), refuse a service without an endpoint, put the query into the one
 //!    encoding every request uses (RFC 3986, sorted, as the official SDK sends it), and check the
 //!    request against the description (`validate`). Nothing is sent when any of this fails.
-//! 2. **Attempts** (`attempt`): for each attempt, add the user agent and fresh credentials (a new
-//!    signature each time), send, and read the body (bounded) as part of the same attempt, so a
-//!    body cut short or stalled is a failed attempt like a failure before the headers.
+//! 2. **Attempts** (`attempt`): for each attempt, resolve the credentials (temporary ones are
+//!    fetched or refreshed, `provider::metadata`; a missing project id is looked up once,
+//!    `project`), add the user agent and the credentials (a new signature each time), send to the
+//!    current endpoint (`endpoints`: the next one when no connection can be made), and read the
+//!    body (bounded) as part of the same attempt, so a body cut short or stalled is a failed
+//!    attempt like a failure before the headers.
 //! 3. **Decide** (`retry::decide`): a pure function of the attempt number, the method, what
 //!    happened and the time spent says whether to wait and try again.
 //! 4. **Answer** (`answer`): a success whose body decodes as the operation's type goes to the
@@ -20,6 +23,9 @@ mod answer;
 mod attempt;
 mod carry;
 mod convert;
+mod endpoints;
+
+pub(crate) use endpoints::Endpoints;
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -52,6 +58,11 @@ pub(crate) struct Shared {
     pub timeout: Duration,
     /// The client's clock skew, shared by both services' pipelines.
     pub skew: Arc<crate::skew::Skew>,
+    /// The service's endpoints, the first one the generated client's; later ones are tried when
+    /// a connection to the current one cannot be made.
+    pub endpoints: Endpoints,
+    /// Looks up the project id for AK/SK credentials that have none, shared by both services.
+    pub project: Option<Arc<crate::project::Lookup>>,
 }
 
 /// Why a service has no endpoint.

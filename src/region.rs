@@ -28,7 +28,22 @@ impl Service {
         }
     }
 
-    /// The official endpoint of this service in `region`, if the service is offered there.
+    /// The official endpoints of this service in `region`, in the order they are tried: for
+    /// CodeArts Check in the Chinese mainland regions, the `.com` host and then the `.cn` one,
+    /// as in the official SDK's table. Empty when the service is not offered there.
+    pub fn endpoints(self, region: &str) -> Vec<String> {
+        let Some(primary) = self.endpoint(region) else {
+            return Vec::new();
+        };
+        let mut all = vec![primary.to_owned()];
+        if self == Service::Check && region.starts_with("cn-") {
+            all.push(format!("{}.cn", primary.trim_end_matches(".com")));
+        }
+        all
+    }
+
+    /// The official (first) endpoint of this service in `region`, if the service is offered
+    /// there.
     pub fn endpoint(self, region: &str) -> Option<&'static str> {
         let table = match self {
             Service::Repo => REPO,
@@ -113,8 +128,7 @@ const REPO: &[(&str, &str)] = &[
     ),
 ];
 
-// The official table also lists a `.cn` fallback host for the cn-* regions; the `.com` host is
-// the primary one and the only one used here (an explicit endpoint can name the other).
+// The official table also lists a `.cn` fallback host for the cn-* regions: see `endpoints`.
 const CHECK: &[(&str, &str)] = &[
     (
         "cn-north-4",
@@ -165,6 +179,18 @@ mod tests {
             Service::Check.endpoint("cn-north-4"),
             Some("https://codearts-check.cn-north-4.myhuaweicloud.com")
         );
+        assert_eq!(
+            Service::Check.endpoints("cn-east-3"),
+            [
+                "https://codearts-check.cn-east-3.myhuaweicloud.com",
+                "https://codearts-check.cn-east-3.myhuaweicloud.cn"
+            ]
+        );
+        assert_eq!(
+            Service::Check.endpoints("ap-southeast-3"),
+            ["https://codearts-check.ap-southeast-3.myhuaweicloud.com"]
+        );
+        assert_eq!(Service::Repo.endpoints("cn-north-4").len(), 1);
         assert_eq!(known_regions().len(), 16);
         assert!(known_regions().windows(2).all(|w| w[0] < w[1]));
     }

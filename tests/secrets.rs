@@ -118,20 +118,33 @@ async fn no_secret_in_logs_debug_or_errors() {
         .unwrap();
     let retry = RetryPolicy::default().initial_backoff(Duration::from_millis(1));
     let mut seen = Vec::new();
+    // Every source: code, a profile file, the instance metadata (whose keys the fake makes up:
+    // `fake-temporary-secret-N`, `fake-security-token-N`).
+    let home = tempfile::tempdir().unwrap();
+    let profile = home.path().join("credentials");
+    std::fs::write(
+        &profile,
+        format!("[basic]\nak = AKSESSION\nsk = {SK}\nsecurity_token = {SECURITY_TOKEN}\n"),
+    )
+    .unwrap();
     let credentials = [
         Credentials::token(TOKEN),
         Credentials::aksk("AKSESSION", SK).with_security_token(SECURITY_TOKEN),
+        Credentials::from_profile_file(&profile).unwrap(),
+        Credentials::from_instance_metadata_at(&fake.endpoint()).unwrap(),
     ];
     for credentials in credentials {
         seen.push(format!("{credentials:?} {credentials:#?}"));
         let client = fake
             .client_builder()
-            .credentials(credentials)
+            .credentials(credentials.clone())
+            .region("cn-north-4")
             .retry(retry.clone())
             .build()
             .unwrap();
         seen.push(format!("{client:?} {client:#?}"));
         session(&client, &fake, &mut seen).await;
+        seen.push(format!("{credentials:?} {credentials:#?}"));
     }
     // A wrong token: the 401 error must not echo it either.
     let wrong = fake
@@ -168,7 +181,15 @@ async fn no_secret_in_logs_debug_or_errors() {
     );
     assert!(logs.contains("duration_ms="), "{logs}");
     let everything = format!("{logs}\n{}", seen.join("\n"));
+    assert!(
+        logs.contains("fetched temporary credentials from instance metadata")
+            && logs.contains("looking up the project id"),
+        "{logs}"
+    );
     for secret in [
+        "fake-temporary-secret",
+        "fake-security-token",
+        "fake-metadata-session",
         SK,
         TOKEN,
         SECURITY_TOKEN,

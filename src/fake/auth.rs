@@ -3,6 +3,7 @@
 
 use std::{
     collections::HashMap,
+    sync::Mutex,
     time::{Duration, SystemTime},
 };
 
@@ -20,7 +21,16 @@ const MUST_SIGN: &[&str] = &["host", "x-sdk-date", "x-security-token", "x-projec
 pub(super) struct Auth {
     tokens: Vec<String>,
     keys: HashMap<String, String>,
+    /// Keys issued by the fake instance metadata: secret, security token, expiry.
+    temporary: Mutex<HashMap<String, Temporary>>,
     max_skew: Duration,
+}
+
+#[derive(Debug, Clone)]
+struct Temporary {
+    secret: String,
+    security_token: String,
+    expires_at: SystemTime,
 }
 
 impl Auth {
@@ -28,8 +38,51 @@ impl Auth {
         Auth {
             tokens,
             keys,
+            temporary: Mutex::new(HashMap::new()),
             max_skew,
         }
+    }
+
+    /// Accepts a temporary key pair with its security token until `expires_at`.
+    pub fn add_temporary(&self, access: &str, secret: &str, token: &str, expires_at: SystemTime) {
+        super::lock(&self.temporary).insert(
+            access.to_owned(),
+            Temporary {
+                secret: secret.to_owned(),
+                security_token: token.to_owned(),
+                expires_at,
+            },
+        );
+    }
+
+    /// Every temporary key pair issued so far expires at `now`.
+    pub fn expire_temporary(&self, now: SystemTime) {
+        for t in super::lock(&self.temporary).values_mut() {
+            t.expires_at = t.expires_at.min(now);
+        }
+    }
+
+    /// The secret key of `access`, checking a temporary key's security token and expiry.
+    fn secret(
+        &self,
+        access: &str,
+        security_token: Option<&str>,
+        now: SystemTime,
+    ) -> Result<String, String> {
+        if let Some(secret) = self.keys.get(access) {
+            return Ok(secret.clone());
+        }
+        let temporary = super::lock(&self.temporary).get(access).cloned();
+        let t = temporary.ok_or("The access key is unknown.")?;
+        if security_token != Some(t.security_token.as_str()) {
+            return Err(format!(
+                "{REFUSED}the security token does not belong to the temporary access key."
+            ));
+        }
+        if now >= t.expires_at {
+            return Err(format!("{REFUSED}the security token has expired."));
+        }
+        Ok(t.secret)
     }
 
     /// `Err` says, as the gateway would, why the request is not authenticated; `now` is the
@@ -61,7 +114,7 @@ impl Auth {
             field("SignedHeaders")?,
             field("Signature")?,
         );
-        let secret = self.keys.get(access).ok_or("The access key is unknown.")?;
+        let secret = self.secret(access, header("x-security-token"), now)?;
         let signed: Vec<&str> = signed.split(';').collect();
         for name in MUST_SIGN {
             if (header(name).is_some() || ["host", "x-sdk-date"].contains(name))

@@ -18,6 +18,7 @@
 //! ```
 
 mod auth;
+mod identity;
 mod routes;
 mod server;
 mod store;
@@ -32,6 +33,9 @@ use std::{
     time::Duration,
 };
 
+pub use identity::{
+    DEFAULT_PROJECT_ID, KEYSTONE_LIST_PROJECTS, METADATA_SECURITY_KEY, METADATA_TOKEN,
+};
 pub use server::FakeCodeArts;
 
 use crate::ClientBuilder;
@@ -81,6 +85,20 @@ impl FakeBuilder {
     /// Accepts only this key pair (default [`DEFAULT_AK`] / [`DEFAULT_SK`]).
     pub fn key(mut self, access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
         self.keys = HashMap::from([(access_key.into(), secret_key.into())]);
+        self
+    }
+
+    /// Accepts only these key pairs: (access key, secret key).
+    pub fn keys<I, A, S>(mut self, pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (A, S)>,
+        A: Into<String>,
+        S: Into<String>,
+    {
+        self.keys = pairs
+            .into_iter()
+            .map(|(a, s)| (a.into(), s.into()))
+            .collect();
         self
     }
 
@@ -218,6 +236,7 @@ pub(crate) struct Shared {
     pub faults: Mutex<HashMap<String, VecDeque<Fault>>>,
     pub counts: Mutex<HashMap<String, usize>>,
     pub received: Mutex<Vec<Received>>,
+    pub identity: Mutex<identity::Identity>,
 }
 
 /// A request as the fake received it, for tests that look at the wire.
@@ -245,11 +264,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FakeCodeArts {
-    /// A client builder pointed at this fake (both services). Add credentials and build.
+    /// A client builder pointed at this fake (both services, IAM and instance metadata). Add
+    /// credentials and build.
     pub fn client_builder(&self) -> ClientBuilder {
         ClientBuilder::default()
             .repo_endpoint(self.endpoint())
             .check_endpoint(self.endpoint())
+            .iam_endpoint(self.endpoint())
+            .metadata_endpoint(self.endpoint())
     }
 
     /// Queues scripted answers for the next requests of `operation` (official name, e.g.
@@ -272,6 +294,32 @@ impl FakeCodeArts {
     /// Every request received so far, oldest first.
     pub fn received(&self) -> Vec<Received> {
         lock(&self.shared.received).clone()
+    }
+}
+
+/// The fake's instance metadata service and IAM, at [`FakeCodeArts::endpoint`] too.
+impl FakeCodeArts {
+    /// Temporary keys issued by the instance metadata from now on stay valid this long after
+    /// they are issued (default 6 hours).
+    pub fn set_credential_lifetime(&self, lifetime: Duration) {
+        lock(&self.shared.identity).lifetime = lifetime;
+    }
+
+    /// Every temporary key issued so far is refused from now on, as expired.
+    pub fn expire_issued_credentials(&self) {
+        self.auth.expire_temporary(self.now());
+    }
+
+    /// Every metadata session token issued so far is refused (401) from now on.
+    pub fn expire_metadata_sessions(&self) {
+        lock(&self.shared.identity).expire_sessions();
+    }
+
+    /// The projects IAM lists for `region` (default: one, [`DEFAULT_PROJECT_ID`]).
+    pub fn set_projects<I: IntoIterator<Item = S>, S: Into<String>>(&self, region: &str, ids: I) {
+        lock(&self.shared.identity)
+            .projects
+            .insert(region.to_owned(), ids.into_iter().map(Into::into).collect());
     }
 }
 

@@ -10,7 +10,9 @@ use hyper::{body::Incoming, server::conn::http1, service::service_fn};
 use hyper_util::rt::TokioIo;
 use tokio::{net::TcpListener, sync::Notify, task::JoinSet};
 
-use super::{FakeBuilder, Fault, FaultAction, Received, Shared, auth::Auth, lock, routes};
+use super::{
+    FakeBuilder, Fault, FaultAction, Received, Shared, auth::Auth, identity, lock, routes,
+};
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -24,6 +26,7 @@ pub struct FakeCodeArts {
     token: String,
     key: (String, String),
     pub(crate) shared: Arc<Shared>,
+    pub(super) auth: Arc<Auth>,
     accept: tokio::task::JoinHandle<()>,
 }
 
@@ -64,12 +67,13 @@ impl FakeCodeArts {
             settings.keys,
             settings.max_clock_skew,
         ));
-        let accept = tokio::spawn(accept_loop(listener, shared.clone(), auth));
+        let accept = tokio::spawn(accept_loop(listener, shared.clone(), auth.clone()));
         Ok(FakeCodeArts {
             addr,
             token,
             key,
             shared,
+            auth,
             accept,
         })
     }
@@ -95,6 +99,11 @@ impl FakeCodeArts {
         self.shared
             .clock_offset
             .store(seconds, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The fake's own time: the machine's, moved by the clock offset.
+    pub(crate) fn now(&self) -> std::time::SystemTime {
+        now_of(&self.shared)
     }
 
     /// A key pair the fake accepts: access key and secret key.
@@ -139,14 +148,7 @@ async fn handle(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         + 1;
     let request_id = format!("fake-{n:08}");
-    let offset = shared
-        .clock_offset
-        .load(std::sync::atomic::Ordering::Relaxed);
-    let by = std::time::Duration::from_secs(offset.unsigned_abs());
-    let now = match offset >= 0 {
-        true => std::time::SystemTime::now() + by,
-        false => std::time::SystemTime::now() - by,
-    };
+    let now = now_of(shared);
     let mut response = answer(req, shared, auth, close, &request_id, now).await;
     // The gateway's time, as every answer of the gateway carries it (unless a fault set one).
     if !response.headers().contains_key("date")
@@ -155,6 +157,17 @@ async fn handle(
         response.headers_mut().insert("date", v);
     }
     response
+}
+
+fn now_of(shared: &Shared) -> std::time::SystemTime {
+    let offset = shared
+        .clock_offset
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let by = std::time::Duration::from_secs(offset.unsigned_abs());
+    match offset >= 0 {
+        true => std::time::SystemTime::now() + by,
+        false => std::time::SystemTime::now() - by,
+    }
 }
 
 async fn answer(
@@ -183,7 +196,8 @@ async fn answer(
         }
     };
     let op = routes::operation_of(&parts.method, parts.uri.path());
-    let operation = op.map_or("Unknown", |op| op.id.official);
+    let around = identity::operation_of(&parts.method, parts.uri.path());
+    let operation = op.map_or(around.unwrap_or("Unknown"), |op| op.id.official);
     *lock(&shared.counts)
         .entry(operation.to_owned())
         .or_default() += 1;
@@ -211,6 +225,19 @@ async fn answer(
         .and_then(|q| q.pop_front());
     if let Some(fault) = fault {
         return scripted(fault, close, request_id).await;
+    }
+    if around.is_some() {
+        let mut identity = lock(&shared.identity);
+        let answer = identity::answer(
+            operation,
+            &parts,
+            &body,
+            &mut identity,
+            auth,
+            now,
+            request_id,
+        );
+        return finish(answer, request_id);
     }
     if let Err(why) = auth.check(&parts, &body, now) {
         return finish(routes::gateway_refusal(&why, request_id), request_id);

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use super::{Pipeline, answer};
 use crate::{
     Error,
+    auth::Resolved,
     operations::OperationId,
     retry::{self, Attempted, Decision},
 };
@@ -64,6 +65,8 @@ impl Pipeline {
         // One resend, for any method, after the gateway refused the signature as expired: it
         // refused before the service saw the request.
         let mut skew_resend = shared.skew.enabled() && shared.credentials.signs();
+        // Moving to the next endpoint is not an attempt either: no connection was made.
+        let mut fallbacks = shared.endpoints.len() - 1;
         let mut original = Some(request);
         let mut attempt = 0;
         loop {
@@ -71,7 +74,7 @@ impl Pipeline {
             span.record("attempt", attempt);
             // Keep the original only while another send could follow; a request whose body
             // cannot be cloned (a stream; generated requests never have one) is sent once.
-            let another = attempt < shared.retry.attempts() || skew_resend;
+            let another = attempt < shared.retry.attempts() || skew_resend || fallbacks > 0;
             let (mut req, last) = match original.take() {
                 Some(r) if another => match r.try_clone() {
                     Some(copy) => {
@@ -88,9 +91,27 @@ impl Pipeline {
             if remaining < shared.timeout {
                 *req.timeout_mut() = Some(remaining);
             }
-            let canonical = self.prepare(&mut req);
+            let endpoint = shared.endpoints.current();
+            shared.endpoints.point(&mut req, endpoint);
+            let canonical = self.prepare(client, &mut req).await?;
             tracing::debug!(attempt, path = req.url().path(), "sending");
             let outcome = self.attempt(client, req).await;
+            if let Outcome::Failed { error, head: None } = &outcome
+                && error.is_connect()
+                && fallbacks > 0
+                && original.is_some()
+            {
+                fallbacks -= 1;
+                let next = shared.endpoints.move_on(endpoint);
+                tracing::warn!(
+                    error = crate::error::chain(error),
+                    from = shared.endpoints.shown(endpoint),
+                    to = shared.endpoints.shown(next),
+                    "no connection to the endpoint; trying the next one"
+                );
+                attempt -= 1;
+                continue;
+            }
             if let Outcome::Answered(a) = &outcome {
                 let (status, headers) = (a.response.status(), a.response.headers());
                 span.record("status", status.as_u16());
@@ -139,13 +160,25 @@ impl Pipeline {
 
     /// Adds what every attempt carries: the user agent and fresh credentials, signed at the
     /// client's time corrected for skew. Returns the canonical request it signed, if any.
-    fn prepare(&self, request: &mut reqwest::Request) -> Option<String> {
+    /// Fails when no credentials or no project id can be had.
+    async fn prepare(
+        &self,
+        client: &reqwest::Client,
+        request: &mut reqwest::Request,
+    ) -> Result<Option<String>, Error> {
+        let shared = &*self.0;
         request
             .headers_mut()
-            .insert(reqwest::header::USER_AGENT, self.0.user_agent.clone());
-        self.0
-            .credentials
-            .apply(request, self.0.skew.now(&*self.0.clock))
+            .insert(reqwest::header::USER_AGENT, shared.user_agent.clone());
+        let now = shared.skew.now(&*shared.clock);
+        let credentials = shared.credentials.resolve(now).await?;
+        let project_id = match (&credentials, &shared.project) {
+            (Resolved::Keys(keys), Some(lookup)) if keys.project_id.is_none() => {
+                Some(lookup.project_id(client, keys, now).await?)
+            }
+            _ => None,
+        };
+        Ok(credentials.apply(request, now, project_id.as_deref()))
     }
 
     /// Sends and reads the body, at most `max_response_bytes` of it.
