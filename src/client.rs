@@ -58,8 +58,8 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// Builds a client from environment variables (the official SDK's, and two of this crate's
-    /// own); see [`ClientBuilder::from_env`].
+    /// Builds a client with credentials and endpoints found as the official SDK finds them:
+    /// environment, profile file, instance metadata; see [`ClientBuilder::from_env`].
     pub fn from_env() -> Result<Self> {
         ClientBuilder::from_env()?.build()
     }
