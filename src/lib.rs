@@ -53,6 +53,7 @@ pub mod notification;
 mod operations;
 pub mod page;
 mod pipeline;
+pub mod plan;
 mod project;
 mod provider;
 pub mod region;

@@ -14,7 +14,8 @@ use crate::{
 /// One operation of a description.
 #[derive(Debug)]
 pub(crate) struct Operation {
-    /// Its names, method and path.
+    /// Its names, method and path (the fake routes by them).
+    #[cfg_attr(not(feature = "fake"), allow(dead_code))]
     pub id: &'static OperationId,
     /// Path and query parameters.
     pub params: Vec<Param>,

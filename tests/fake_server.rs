@@ -400,7 +400,11 @@ async fn every_operation_round_trips_in_both_modes() {
 
 #[tokio::test]
 async fn the_paging_helper_reads_every_item_across_pages() {
-    let fake = FakeCodeArts::start().await.unwrap();
+    let fake = FakeCodeArts::builder()
+        .repository_webhook_cap(1000)
+        .start()
+        .await
+        .unwrap();
     let c = client(&fake, Mode::Token);
     for i in 0..250 {
         c.repo()
@@ -648,7 +652,13 @@ async fn the_fake_answers_invalid_bodies_with_400() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_and_removes_lose_nothing() {
-    let fake = std::sync::Arc::new(FakeCodeArts::start().await.unwrap());
+    let fake = std::sync::Arc::new(
+        FakeCodeArts::builder()
+            .repository_webhook_cap(1000)
+            .start()
+            .await
+            .unwrap(),
+    );
     let tasks = (0..32).map(|t| {
         let fake = fake.clone();
         tokio::spawn(async move {

@@ -158,7 +158,7 @@ async fn run(
 async fn row_429_with_retry_after_then_success() {
     // One fake per kind: faults are queued per operation, and the rows run at the same time.
     let rows = KINDS.map(|kind| async move {
-        let fake = FakeCodeArts::start().await.unwrap();
+        let fake = fake().await;
         let c = client(&fake, fast_retries(), Duration::from_secs(10));
         let (result, sent, elapsed) = run(
             &fake,
@@ -187,7 +187,7 @@ async fn row_429_with_retry_after_then_success() {
 
 #[tokio::test]
 async fn row_5xx_retried_to_the_limit_then_reported() {
-    let fake = FakeCodeArts::start().await.unwrap();
+    let fake = fake().await;
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     let html =
         "<html><body><h1>502 Bad Gateway</h1>".to_owned() + &"x".repeat(4000) + "</body></html>";
@@ -244,7 +244,7 @@ async fn row_connection_refused() {
 
 #[tokio::test]
 async fn row_connection_closed_before_the_answer() {
-    let fake = FakeCodeArts::start().await.unwrap();
+    let fake = fake().await;
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     for kind in KINDS {
         let attempts = if kind.idempotent() { 3 } else { 1 };
@@ -274,7 +274,7 @@ const WEBHOOK: &str = r#"{"id": 1, "url": "https://x", "name": "n", "push_events
 /// and request id of the answer that was cut.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_body_cut_short_in_both_framings() {
-    let fake = FakeCodeArts::start().await.unwrap();
+    let fake = fake().await;
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     type Cut = fn() -> Fault;
     let framings: [(&str, Cut); 2] = [
@@ -317,7 +317,7 @@ async fn row_body_cut_short_in_both_framings() {
 async fn row_body_that_stalls() {
     let timeout = Duration::from_millis(300);
     let rows = KINDS.map(|kind| async move {
-        let fake = FakeCodeArts::start().await.unwrap();
+        let fake = fake().await;
         let c = client(&fake, fast_retries(), timeout);
         let attempts = if kind.idempotent() { 3 } else { 1 };
         let (result, sent, elapsed) = run(
@@ -353,7 +353,7 @@ async fn row_server_that_never_answers() {
     let timeout = Duration::from_millis(400);
     // One fake per kind: faults are queued per operation, and the rows run at the same time.
     let rows = KINDS.map(|kind| async move {
-        let fake = FakeCodeArts::start().await.unwrap();
+        let fake = fake().await;
         let c = client(&fake, RetryPolicy::none(), timeout);
         let (result, sent, elapsed) = run(&fake, &c, kind, vec![Fault::hang()]).await;
         let e = result.unwrap_err();
@@ -370,7 +370,7 @@ async fn row_server_that_never_answers() {
 
 #[tokio::test]
 async fn row_bad_success_bodies() {
-    let fake = FakeCodeArts::start().await.unwrap();
+    let fake = fake().await;
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     let json = |body: &[u8]| {
         Fault::status(200)
@@ -424,7 +424,7 @@ async fn row_bad_success_bodies() {
 
 #[tokio::test]
 async fn row_error_shapes_undeclared_statuses_and_204() {
-    let fake = FakeCodeArts::start().await.unwrap();
+    let fake = fake().await;
     let c = client(&fake, fast_retries(), Duration::from_secs(10));
     for kind in KINDS {
         let rows: Vec<(Fault, u16, &str, &str)> = vec![
@@ -504,4 +504,14 @@ async fn row_error_shapes_undeclared_statuses_and_204() {
             );
         }
     }
+}
+
+/// A fake whose repositories take any number of webhooks: every row creates some before and
+/// after its fault, in one repository.
+async fn fake() -> FakeCodeArts {
+    FakeCodeArts::builder()
+        .repository_webhook_cap(usize::MAX)
+        .start()
+        .await
+        .unwrap()
 }

@@ -55,6 +55,7 @@ pub struct FakeBuilder {
     keys: HashMap<String, String>,
     max_clock_skew: Duration,
     clock_offset: i64,
+    repository_webhook_cap: usize,
 }
 
 impl Default for FakeBuilder {
@@ -65,6 +66,7 @@ impl Default for FakeBuilder {
             keys: HashMap::from([(DEFAULT_AK.to_owned(), DEFAULT_SK.to_owned())]),
             max_clock_skew: Duration::from_secs(15 * 60),
             clock_offset: 0,
+            repository_webhook_cap: 20,
         }
     }
 }
@@ -116,6 +118,13 @@ impl FakeBuilder {
         self
     }
 
+    /// How many webhooks one repository may have (default 20, as the service); more is
+    /// refused with 400. Raise it for tests that need many webhooks in one place.
+    pub fn repository_webhook_cap(mut self, cap: usize) -> Self {
+        self.repository_webhook_cap = cap;
+        self
+    }
+
     /// Starts serving.
     pub async fn start(self) -> std::io::Result<FakeCodeArts> {
         FakeCodeArts::serve(self).await
@@ -145,6 +154,8 @@ pub(crate) enum FaultAction {
     StallMidBody,
     /// Never answer.
     Hang,
+    /// Handle the request as usual (a create creates), then close without answering.
+    HandleThenDrop,
 }
 
 impl Fault {
@@ -196,6 +207,15 @@ impl Fault {
         Fault {
             action: FaultAction::StallMidBody,
             ..Fault::status(status).body(body)
+        }
+    }
+
+    /// Handles the request as usual (a create creates), then closes the connection without
+    /// answering: a change the client cannot know was made.
+    pub fn handle_then_drop() -> Self {
+        Fault {
+            action: FaultAction::HandleThenDrop,
+            ..Fault::status(0)
         }
     }
 

@@ -311,6 +311,16 @@ fn apply_subscription(
 fn add(call: &Call<'_>, store: &mut Store) -> Result<Answer, Reject> {
     let scope = call.scope()?;
     let params = call.body()?;
+    if matches!(scope, Scope::Repository(_)) && store.list(&scope).len() >= store.repository_cap {
+        return Err(Reject(
+            StatusCode::BAD_REQUEST,
+            "CH.00406001",
+            format!(
+                "A repository can have at most {} webhooks.",
+                store.repository_cap
+            ),
+        ));
+    }
     Ok(json_answer(StatusCode::CREATED, &store.add(scope, params)))
 }
 

@@ -59,6 +59,7 @@ impl FakeCodeArts {
             .map(|(a, s)| (a.clone(), s.clone()))
             .unwrap_or_default();
         let shared = Arc::new(Shared::default());
+        lock(&shared.store).repository_cap = settings.repository_webhook_cap;
         shared
             .clock_offset
             .store(settings.clock_offset, std::sync::atomic::Ordering::Relaxed);
@@ -223,7 +224,10 @@ async fn answer(
     let fault = lock(&shared.faults)
         .get_mut(operation)
         .and_then(|q| q.pop_front());
-    if let Some(fault) = fault {
+    let handle_then_drop = fault
+        .as_ref()
+        .is_some_and(|f| f.action == FaultAction::HandleThenDrop);
+    if let Some(fault) = fault.filter(|_| !handle_then_drop) {
         return scripted(fault, close, request_id).await;
     }
     if around.is_some() {
@@ -243,6 +247,10 @@ async fn answer(
         return finish(routes::gateway_refusal(&why, request_id), request_id);
     }
     let response = routes::route(op, &parts, &body, &mut lock(&shared.store));
+    if handle_then_drop {
+        close.notify_one();
+        return std::future::pending().await;
+    }
     finish(response, request_id)
 }
 
@@ -263,6 +271,7 @@ async fn scripted(fault: Fault, close: &Notify, request_id: &str) -> Response<Bo
         }
         FaultAction::Hang => std::future::pending().await,
         FaultAction::Respond
+        | FaultAction::HandleThenDrop
         | FaultAction::DropMidBody
         | FaultAction::DropMidChunked
         | FaultAction::StallMidBody => {}

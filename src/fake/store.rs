@@ -42,6 +42,8 @@ pub(crate) struct Store {
     pub subscriptions: HashMap<(i32, String), types::ShowNotificationSubscriptionResponse>,
     /// Per task: (merge request trigger, push trigger).
     pub tasks: HashMap<String, (Option<bool>, Option<bool>)>,
+    /// How many webhooks one repository may have.
+    pub repository_cap: usize,
 }
 
 impl Store {
