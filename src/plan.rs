@@ -36,17 +36,17 @@ pub use apply::{
     ApplyOptions, Done, NotificationReport, Outcome, Report, ScopeReport, TriggerReport, apply,
     apply_with_progress,
 };
-pub use list::plan;
+pub use list::{list_webhooks, plan};
 
 use crate::{Error, repo::types::NotificationType};
 
 /// The most webhooks one repository may have.
 pub const MAX_REPOSITORY_WEBHOOKS: usize = 20;
 
-/// Where webhooks live.
+/// Where webhooks live. In files: `{group: 1001}`, `{project: "..."}` or
+/// `{repository: 2111978605}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "ScopeRepr", into = "ScopeRepr")]
 pub enum Scope {
     /// A repository group, by id.
     Group(i32),
@@ -54,6 +54,68 @@ pub enum Scope {
     Project(String),
     /// A repository, by id.
     Repository(i32),
+}
+
+/// A scope as a map with exactly one key: what YAML users write.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+struct ScopeRepr {
+    /// A repository group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    group: Option<i32>,
+    /// A CodeArts project id (32 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    project: Option<String>,
+    /// A repository id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    repository: Option<i32>,
+}
+
+impl TryFrom<ScopeRepr> for Scope {
+    type Error = &'static str;
+
+    fn try_from(r: ScopeRepr) -> Result<Self, Self::Error> {
+        match (r.group, r.project, r.repository) {
+            (Some(g), None, None) => Ok(Scope::Group(g)),
+            (None, Some(p), None) => Ok(Scope::Project(p)),
+            (None, None, Some(r)) => Ok(Scope::Repository(r)),
+            _ => Err("a scope is exactly one of `group`, `project` or `repository`"),
+        }
+    }
+}
+
+impl From<Scope> for ScopeRepr {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Group(g) => ScopeRepr {
+                group: Some(g),
+                ..Default::default()
+            },
+            Scope::Project(p) => ScopeRepr {
+                project: Some(p),
+                ..Default::default()
+            },
+            Scope::Repository(r) => ScopeRepr {
+                repository: Some(r),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+#[cfg(feature = "cli")]
+impl schemars::JsonSchema for Scope {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scope".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = ScopeRepr::json_schema(generator);
+        schema.insert("minProperties".into(), 1.into());
+        schema.insert("maxProperties".into(), 1.into());
+        schema
+    }
 }
 
 impl fmt::Display for Scope {

@@ -225,7 +225,7 @@ async fn create_once(
     }
     tracing::warn!(%scope, url = %desired.url, error = %first,
         "a create may have reached the service; listing the scope before trying again");
-    let existing = super::list::list(client, scope).await?;
+    let existing = super::list::list_webhooks(client, scope).await?;
     if existing
         .iter()
         .any(|have| compare::matches(have, desired, identity))

@@ -14,7 +14,7 @@ pub async fn plan(client: &Client, desired: &Desired, options: &Options) -> Plan
     let concurrency = options.concurrency.max(1);
     let scopes = stream::iter(&desired.scopes)
         .map(|scope| async move {
-            match list(client, scope).await {
+            match list_webhooks(client, scope).await {
                 Ok(existing) => {
                     let (changes, problem) =
                         compare::diff(scope, &existing, &desired.webhooks, options);
@@ -51,7 +51,7 @@ pub async fn plan(client: &Client, desired: &Desired, options: &Options) -> Plan
 }
 
 /// Every webhook of a scope, all pages.
-pub(super) async fn list(client: &Client, scope: &Scope) -> Result<Vec<WebhookDto>> {
+pub async fn list_webhooks(client: &Client, scope: &Scope) -> Result<Vec<WebhookDto>> {
     let r = client.repo();
     match scope {
         Scope::Group(id) => {
