@@ -4,7 +4,8 @@
 //! ([`repo`] and [`check`]); this crate adds what a generator cannot: [`Credentials`] (IAM token
 //! or AK/SK signing), regions and endpoints ([`ClientBuilder`]), one [`Error`] type, retries
 //! ([`RetryPolicy`]), input checks, Base64 handling for notification webhooks
-//! ([`notification`]) and paging ([`page`]).
+//! ([`notification`]), paging ([`page`]), and keeping webhooks in place across many scopes
+//! ([`plan`]).
 //!
 //! ```no_run
 //! use codearts_webhooks::{Client, Credentials, repo::types::WebhookParamsDto};
@@ -36,6 +37,8 @@
 //! - `fake`: `fake::FakeCodeArts`, an in-memory CodeArts Repo and Check on loopback, with
 //!   authentication and fault injection, for trying the crate and testing code that uses it.
 //! - `native-tls`: the platform's TLS (OpenSSL on Linux) instead of rustls with *ring*.
+//! - `cli`: the `codearts-webhooks` command-line tool (`list`, `show`, `logs`, `plan`, `apply`,
+//!   `check-trigger`, `schema`).
 //!
 //! See `README.md` for the defaults (timeouts, retries), `RELIABILITY.md` for what is
 //! guaranteed under failure, and `BENCHMARKS.md` for the cost.

@@ -329,6 +329,48 @@ async fn a_malformed_file_names_the_file_the_line_and_the_field() {
     assert_eq!(fake.received().len(), 0, "nothing was sent");
 }
 
+/// The README's example file is valid and plans against the fake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_example_file_plans() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme.split("## Keep webhooks in place").nth(1).unwrap();
+    let yaml = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let fake = FakeCodeArts::start().await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("webhooks.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_codearts-webhooks"));
+    cmd.env_clear()
+        .env("HOME", home.path())
+        .env("HUAWEICLOUD_SDK_AUTH_TOKEN", fake.token())
+        .env("CI_WEBHOOK_TOKEN", "t1")
+        .env("FEISHU_TOKEN", "t2")
+        .args([
+            "--repo-endpoint",
+            &fake.endpoint(),
+            "--check-endpoint",
+            &fake.endpoint(),
+        ])
+        .args(["plan", "-f", file.to_str().unwrap(), "--output", "json"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["counts"]["create"], 2);
+    assert_eq!(plan["notifications"][0]["channel"], "feishu");
+}
+
 #[test]
 fn the_committed_schema_is_the_derived_one() {
     let out = Command::new(env!("CARGO_BIN_EXE_codearts-webhooks"))
