@@ -97,7 +97,7 @@ impl Keys {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         check_value("the access key (AK)", &self.access_key)?;
         check_value("the secret key (SK)", self.secret_key.expose_secret())?;
         if let Some(p) = &self.project_id {
@@ -216,11 +216,7 @@ impl Credentials {
         match &self.0 {
             Kind::Token(t) => Ok(Resolved::Token(t)),
             Kind::AkSk(keys) => Ok(Resolved::Keys(keys.clone())),
-            Kind::Temporary(t) => {
-                let keys = t.keys(now).await?;
-                keys.check()?;
-                Ok(Resolved::Keys(keys))
-            }
+            Kind::Temporary(t) => Ok(Resolved::Keys(t.keys(now).await?)),
         }
     }
 }

@@ -48,13 +48,16 @@ impl Lookup {
         keys: &Keys,
         now: SystemTime,
     ) -> Result<String> {
-        let cell = self
-            .found
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(keys.access_key.clone())
-            .or_default()
-            .clone();
+        let cell = {
+            let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
+            match found.get(&keys.access_key) {
+                Some(cell) => cell.clone(),
+                None => found.entry(keys.access_key.clone()).or_default().clone(),
+            }
+        };
+        if let Some(id) = cell.get() {
+            return Ok(id.clone());
+        }
         cell.get_or_try_init(|| self.fetch(http, keys, now))
             .await
             .cloned()

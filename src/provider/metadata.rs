@@ -202,6 +202,9 @@ impl Temporary {
             None,
             Some(fetched.securitytoken),
         ));
+        // Checked once here, not at every request that signs with them.
+        keys.check()
+            .map_err(|e| format!("the credentials it gave are not usable: {e}"))?;
         let expires_at = parse_expiry(&fetched.expires_at)
             .ok_or_else(|| format!("expires_at {:?} is not a time", fetched.expires_at))?;
         tracing::debug!(
