@@ -2,7 +2,11 @@
 
 use std::{path::Path, process::Command};
 
-use codearts_webhooks::{Credentials, fake::FakeCodeArts, repo::types::WebhookParamsDto};
+use codearts_webhooks::{
+    Credentials,
+    fake::FakeCodeArts,
+    repo::types::{WebhookDto, WebhookParamsDto},
+};
 use serde_json::Value;
 
 const CI_TOKEN: &str = "ci-token-4d1f-very-secret";
@@ -31,6 +35,22 @@ async fn run(fake: &FakeCodeArts, home: &Path, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Adds a webhook to a repository of the fake, with the library.
+async fn add(fake: &FakeCodeArts, repository: i32, params: WebhookParamsDto) -> WebhookDto {
+    fake.client_builder()
+        .credentials(Credentials::token(fake.token()))
+        .build()
+        .unwrap()
+        .repo()
+        .add_repository_webhook()
+        .repository_id(repository)
+        .body(params)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 fn json(r: &Run) -> Value {
@@ -65,24 +85,17 @@ async fn plan_apply_converge_with_exit_codes() {
     std::fs::write(&file, FILE).unwrap();
     let f = file.to_str().unwrap();
 
-    let client = fake
-        .client_builder()
-        .credentials(Credentials::token(fake.token()))
-        .build()
-        .unwrap();
-    let old = client
-        .repo()
-        .add_repository_webhook()
-        .repository_id(2)
-        .body(WebhookParamsDto {
+    let old = add(
+        &fake,
+        2,
+        WebhookParamsDto {
             url: Some("https://old-ci.example.com/hook".into()),
             name: Some("old-ci".into()),
             tag_push_events: Some(true),
             ..Default::default()
-        })
-        .send()
-        .await
-        .unwrap();
+        },
+    )
+    .await;
 
     let plan = run(&fake, home.path(), &["plan", "-f", f]).await;
     assert_eq!(
@@ -146,26 +159,19 @@ async fn plan_apply_converge_with_exit_codes() {
 async fn list_show_logs_and_check_trigger() {
     let fake = FakeCodeArts::start().await.unwrap();
     let home = tempfile::tempdir().unwrap();
-    let client = fake
-        .client_builder()
-        .credentials(Credentials::token(fake.token()))
-        .build()
-        .unwrap();
-    let hook = client
-        .repo()
-        .add_repository_webhook()
-        .repository_id(9)
-        .body(WebhookParamsDto {
+    let hook = add(
+        &fake,
+        9,
+        WebhookParamsDto {
             url: Some("https://ci.example.com/hook".into()),
             name: Some("ci".into()),
             push_events: Some(true),
             push_events_branch_regex_filter: Some("main".into()),
             token: Some(CI_TOKEN.into()),
             ..Default::default()
-        })
-        .send()
-        .await
-        .unwrap();
+        },
+    )
+    .await;
     let id = hook.id.unwrap();
     fake.deliver(id, "Push Hook", "500").unwrap();
 

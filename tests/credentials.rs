@@ -58,6 +58,19 @@ fn client(fake: &FakeCodeArts, map: &HashMap<String, String>) -> Client {
         .unwrap()
 }
 
+/// `n` calls at once, each on its own task; every one must succeed.
+async fn all_succeed(client: &Client, n: usize) {
+    let calls: Vec<_> = (0..n)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { list(&client).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+}
+
 async fn list(client: &Client) -> Result<(), Error> {
     client
         .repo()
@@ -348,15 +361,7 @@ async fn concurrent_calls_across_an_expiry_share_one_refresh() {
     fake.set_credential_lifetime(Duration::from_secs(6 * 3600));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     fake.expire_issued_credentials();
-    let calls: Vec<_> = (0..100)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { list(&client).await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    all_succeed(&client, 100).await;
     assert_eq!(fake.requests(fake::METADATA_SECURITY_KEY), 2);
     assert_eq!(fake.requests("ListRepositoryWebhooks"), 101);
 }
@@ -372,15 +377,7 @@ async fn keys_close_to_expiry_are_refreshed_once_in_the_background() {
     let first = last_signed(&fake, "x-none").0;
     fake.set_credential_lifetime(Duration::from_secs(6 * 3600));
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let calls: Vec<_> = (0..100)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { list(&client).await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    all_succeed(&client, 100).await;
     // The background fetch lands shortly after.
     for _ in 0..100 {
         if fake.requests(fake::METADATA_SECURITY_KEY) == 2 {
@@ -427,15 +424,7 @@ fn aksk_client(fake: &FakeCodeArts, region: &str) -> ClientBuilder {
 async fn the_project_id_is_looked_up_once_for_concurrent_first_calls() {
     let fake = fake().await;
     let client = aksk_client(&fake, "cn-north-4").build().unwrap();
-    let calls: Vec<_> = (0..50)
-        .map(|_| {
-            let client = client.clone();
-            tokio::spawn(async move { list(&client).await })
-        })
-        .collect();
-    for call in calls {
-        call.await.unwrap().unwrap();
-    }
+    all_succeed(&client, 50).await;
     assert_eq!(fake.requests(fake::KEYSTONE_LIST_PROJECTS), 1);
     let iam = fake
         .received()

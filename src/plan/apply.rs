@@ -121,49 +121,66 @@ pub async fn apply_with_progress(
     options: &ApplyOptions,
     progress: impl Fn() + Sync,
 ) -> Report {
-    let concurrency = options.concurrency.max(1);
+    let n = options.concurrency.max(1);
     let progress = &progress;
-    let scopes = stream::iter(&plan.scopes)
-        .map(|scope| async move {
-            let outcome = apply_scope(client, scope, options.identity).await;
-            progress();
-            ScopeReport {
-                scope: scope.scope.clone(),
-                outcome,
-            }
-        })
-        .buffered(concurrency)
-        .collect()
-        .await;
-    let notifications = stream::iter(&plan.notifications)
-        .map(|n| async move {
-            let outcome = apply_notification(client, n).await;
-            progress();
-            NotificationReport {
-                repository: n.desired.repository,
-                channel: n.desired.channel,
-                outcome,
-            }
-        })
-        .buffered(concurrency)
-        .collect()
-        .await;
-    let triggers = stream::iter(&plan.triggers)
-        .map(|t| async move {
-            let outcome = apply_trigger(client, t).await;
-            progress();
-            TriggerReport {
-                task: t.desired.task.clone(),
-                outcome,
-            }
-        })
-        .buffered(concurrency)
-        .collect()
-        .await;
+    let scopes = in_order(&plan.scopes, n, |scope| async move {
+        let outcome = apply_scope(client, scope, options.identity).await;
+        progress();
+        ScopeReport {
+            scope: scope.scope.clone(),
+            outcome,
+        }
+    })
+    .await;
+    let notifications = in_order(&plan.notifications, n, |plan| async move {
+        let outcome = apply_notification(client, plan).await;
+        progress();
+        NotificationReport {
+            repository: plan.desired.repository,
+            channel: plan.desired.channel,
+            outcome,
+        }
+    })
+    .await;
+    let triggers = in_order(&plan.triggers, n, |plan| async move {
+        let outcome = apply_trigger(client, plan).await;
+        progress();
+        TriggerReport {
+            task: plan.desired.task.clone(),
+            outcome,
+        }
+    })
+    .await;
     Report {
         scopes,
         notifications,
         triggers,
+    }
+}
+
+/// `f` over `items`, `n` at once, results in the items' order.
+pub(super) async fn in_order<'a, T, R, Fut>(
+    items: &'a [T],
+    n: usize,
+    f: impl FnMut(&'a T) -> Fut,
+) -> Vec<R>
+where
+    Fut: std::future::Future<Output = R>,
+{
+    stream::iter(items).map(f).buffered(n).collect().await
+}
+
+/// A change made once (a subscription or a trigger set), or its error.
+fn set_once<T>(result: std::result::Result<T, impl Into<Error>>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Done(Done {
+            updated: 1,
+            ..Done::default()
+        }),
+        Err(e) => Outcome::Failed {
+            done: Done::default(),
+            error: e.into(),
+        },
     }
 }
 
@@ -362,16 +379,7 @@ async fn apply_notification(client: &Client, plan: &NotificationPlan) -> Outcome
         })
         .send()
         .await;
-    match result {
-        Ok(_) => Outcome::Done(Done {
-            updated: 1,
-            ..Done::default()
-        }),
-        Err(e) => Outcome::Failed {
-            done: Done::default(),
-            error: e.into(),
-        },
-    }
+    set_once(result)
 }
 
 async fn apply_trigger(client: &Client, plan: &TriggerPlan) -> Outcome {
@@ -391,14 +399,5 @@ async fn apply_trigger(client: &Client, plan: &TriggerPlan) -> Outcome {
         })
         .send()
         .await;
-    match result {
-        Ok(_) => Outcome::Done(Done {
-            updated: 1,
-            ..Done::default()
-        }),
-        Err(e) => Outcome::Failed {
-            done: Done::default(),
-            error: e.into(),
-        },
-    }
+    set_once(result)
 }

@@ -1,44 +1,40 @@
 //! Reading what exists: every page of every scope, and each notification subscription.
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::TryStreamExt;
 
 use super::{
     Desired, DesiredNotification, NotificationPlan, Options, Plan, Scope, ScopePlan, TriggerPlan,
-    compare,
+    apply::in_order, compare,
 };
 use crate::{Client, Result, page, repo::types::WebhookDto};
 
 /// Lists every scope of `desired` (at most `options.concurrency` at once) and compares.
 /// A scope that cannot be listed gets [`super::Problem::ListFailed`]; the others are planned.
 pub async fn plan(client: &Client, desired: &Desired, options: &Options) -> Plan {
-    let concurrency = options.concurrency.max(1);
-    let scopes = stream::iter(&desired.scopes)
-        .map(|scope| async move {
-            match list_webhooks(client, scope).await {
-                Ok(existing) => {
-                    let (changes, problem) =
-                        compare::diff(scope, &existing, &desired.webhooks, options);
-                    ScopePlan {
-                        scope: scope.clone(),
-                        changes,
-                        problem,
-                    }
-                }
-                Err(e) => ScopePlan {
+    let n = options.concurrency.max(1);
+    let scopes = in_order(&desired.scopes, n, |scope| async move {
+        match list_webhooks(client, scope).await {
+            Ok(existing) => {
+                let (changes, problem) =
+                    compare::diff(scope, &existing, &desired.webhooks, options);
+                ScopePlan {
                     scope: scope.clone(),
-                    changes: Vec::new(),
-                    problem: Some(super::Problem::ListFailed(e)),
-                },
+                    changes,
+                    problem,
+                }
             }
-        })
-        .buffered(concurrency)
-        .collect()
-        .await;
-    let notifications = stream::iter(&desired.notifications)
-        .map(|want| notification(client, want, options))
-        .buffered(concurrency)
-        .collect()
-        .await;
+            Err(e) => ScopePlan {
+                scope: scope.clone(),
+                changes: Vec::new(),
+                problem: Some(super::Problem::ListFailed(e)),
+            },
+        }
+    })
+    .await;
+    let notifications = in_order(&desired.notifications, n, |want| {
+        notification(client, want, options)
+    })
+    .await;
     Plan {
         scopes,
         notifications,

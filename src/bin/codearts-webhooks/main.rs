@@ -232,40 +232,25 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Logs { scope, hook, limit } => {
             let client = client(&cli)?;
             let r = client.repo();
+            // The three operations differ in the scope's parameter and the row type only.
+            macro_rules! rows {
+                ($op:ident, $param:ident, $id:expr) => {
+                    r.$op()
+                        .$param($id)
+                        .hook_id(*hook)
+                        .limit(*limit)
+                        .send()
+                        .await
+                        .map_err(Error::from)?
+                        .iter()
+                        .map(output::LogRow::from)
+                        .collect()
+                };
+            }
             let logs: Vec<output::LogRow> = match scope.scope() {
-                Scope::Group(g) => r
-                    .list_group_webhook_logs()
-                    .group_id(g)
-                    .hook_id(*hook)
-                    .limit(*limit)
-                    .send()
-                    .await
-                    .map_err(Error::from)?
-                    .iter()
-                    .map(output::LogRow::from)
-                    .collect(),
-                Scope::Project(p) => r
-                    .list_project_webhook_logs()
-                    .project_id(p)
-                    .hook_id(*hook)
-                    .limit(*limit)
-                    .send()
-                    .await
-                    .map_err(Error::from)?
-                    .iter()
-                    .map(output::LogRow::from)
-                    .collect(),
-                Scope::Repository(id) => r
-                    .list_repository_webhook_logs()
-                    .repository_id(id)
-                    .hook_id(*hook)
-                    .limit(*limit)
-                    .send()
-                    .await
-                    .map_err(Error::from)?
-                    .iter()
-                    .map(output::LogRow::from)
-                    .collect(),
+                Scope::Group(g) => rows!(list_group_webhook_logs, group_id, g),
+                Scope::Project(p) => rows!(list_project_webhook_logs, project_id, p),
+                Scope::Repository(id) => rows!(list_repository_webhook_logs, repository_id, id),
             };
             println!("{}", output::logs(format, &logs));
             Ok(ok)

@@ -105,31 +105,25 @@ pub struct LogRow {
     created_at: Option<String>,
 }
 
-impl From<&WebhookLogDto> for LogRow {
-    fn from(l: &WebhookLogDto) -> Self {
-        LogRow {
-            id: l.id,
-            trigger: l.trigger.clone(),
-            response_status: l.response_status.clone(),
-            duration_ms: l.execution_duration,
-            url: l.url.clone(),
-            created_at: l.created_at.clone(),
+/// Group and project logs carry the repository too; the rows show what all three share.
+macro_rules! log_row_from {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for LogRow {
+            fn from(l: &$t) -> Self {
+                LogRow {
+                    id: l.id,
+                    trigger: l.trigger.clone(),
+                    response_status: l.response_status.clone(),
+                    duration_ms: l.execution_duration,
+                    url: l.url.clone(),
+                    created_at: l.created_at.clone(),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl From<&WebhookLogExtendDto> for LogRow {
-    fn from(l: &WebhookLogExtendDto) -> Self {
-        LogRow {
-            id: l.id,
-            trigger: l.trigger.clone(),
-            response_status: l.response_status.clone(),
-            duration_ms: l.execution_duration,
-            url: l.url.clone(),
-            created_at: l.created_at.clone(),
-        }
-    }
-}
+log_row_from!(WebhookLogDto, WebhookLogExtendDto);
 
 pub fn logs(format: Format, logs: &[LogRow]) -> String {
     match format {
