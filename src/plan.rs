@@ -254,6 +254,30 @@ pub struct DesiredNotification {
     /// The chat webhook (WeCom, Feishu, DingTalk channels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<DesiredChat>,
+    /// Events to switch on or off; events not listed are left as they are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<DesiredEvent>,
+}
+
+/// One notification event: what happens to which resource, and whether it notifies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DesiredEvent {
+    /// The resource: `repo`, `mr`, `member` or `note` (others the service adds are kept as
+    /// they are).
+    #[cfg_attr(feature = "cli", schemars(with = "String"))]
+    pub resource: crate::enums::SubscriptionResourceType,
+    /// The action, e.g. `create`, `open`, `merge`, `delete`.
+    #[cfg_attr(feature = "cli", schemars(with = "String"))]
+    pub action: crate::enums::SubscriptionAction,
+    /// Whether it notifies (default `true`).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The channels, for the schema.
@@ -454,6 +478,9 @@ pub struct NotificationPlan {
     pub token_unknown: bool,
     /// It could not be read.
     pub error: Option<Error>,
+    /// The whole event list to send: the service replaces it, so the events not desired are
+    /// sent back as they were.
+    pub(crate) events: Vec<crate::repo::types::RepoSubscriptionEventDto>,
 }
 
 /// A check task's switches: the service has no operation to read them, so the plan cannot

@@ -2,10 +2,11 @@
 
 use codearts_webhooks::{
     Client, Credentials, Error,
+    enums::{SubscriptionAction, SubscriptionResourceType},
     fake::{FakeCodeArts, Fault},
     plan::{
-        self, ApplyOptions, Change, Desired, DesiredChat, DesiredNotification, DesiredTrigger,
-        DesiredWebhook, Events, Options, Outcome, Problem, Prune, Scope,
+        self, ApplyOptions, Change, Desired, DesiredChat, DesiredEvent, DesiredNotification,
+        DesiredTrigger, DesiredWebhook, Events, Options, Outcome, Problem, Prune, Scope,
     },
     repo::types::{NotificationType, WebhookParamsDto},
 };
@@ -284,6 +285,18 @@ async fn notifications_and_check_triggers() {
                 token_env: None,
                 token: Some("chat-secret".into()),
             }),
+            events: vec![
+                DesiredEvent {
+                    resource: SubscriptionResourceType::Repo,
+                    action: SubscriptionAction::Delete,
+                    enabled: true,
+                },
+                DesiredEvent {
+                    resource: SubscriptionResourceType::Mr,
+                    action: SubscriptionAction::Merge,
+                    enabled: false,
+                },
+            ],
         }],
         triggers: vec![DesiredTrigger {
             task: "task-1".into(),
@@ -297,6 +310,7 @@ async fn notifications_and_check_triggers() {
         p.notifications[0].fields,
         [
             "enabled",
+            "subscript_events",
             "webhook_config.url",
             "webhook_config.mention_users"
         ]
@@ -308,6 +322,45 @@ async fn notifications_and_check_triggers() {
     let again = plan::plan(&client, &want, &Options::default()).await;
     assert!(!again.has_changes(), "{again:?}");
     assert!(again.notifications[0].token_unknown);
+    // An event the file does not name is left as it is.
+    let shown = client
+        .repo()
+        .show_notification_subscription()
+        .repository_id(1)
+        .type_(NotificationType::Feishu)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let events = shown.subscript_events.unwrap();
+    assert_eq!(events.len(), 2);
+    let mut one_more = want.clone();
+    one_more.notifications[0].events.push(DesiredEvent {
+        resource: SubscriptionResourceType::Note,
+        action: SubscriptionAction::CreateNote,
+        enabled: true,
+    });
+    let p = plan::plan(&client, &one_more, &Options::default()).await;
+    assert_eq!(p.notifications[0].fields, ["subscript_events"]);
+    assert!(
+        plan::apply(&client, &p, &ApplyOptions::default())
+            .await
+            .is_complete()
+    );
+    let shown = client
+        .repo()
+        .show_notification_subscription()
+        .repository_id(1)
+        .type_(NotificationType::Feishu)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        shown.subscript_events.unwrap().len(),
+        3,
+        "the two earlier events are kept"
+    );
     // Triggers cannot be read: they stay in the plan, not counted as pending.
     assert_eq!(again.triggers.len(), 1);
 }

@@ -375,6 +375,7 @@ async fn apply_notification(client: &Client, plan: &NotificationPlan) -> Outcome
         .body(types::UpdateRepoNotificationSubscriptionDto {
             enabled: Some(want.enabled),
             webhook_config: config,
+            subscript_events: plan.events.clone(),
             ..Default::default()
         })
         .send()

@@ -6,7 +6,10 @@ use super::{
     Desired, DesiredNotification, NotificationPlan, Options, Plan, Scope, ScopePlan, TriggerPlan,
     apply::in_order, compare,
 };
-use crate::{Client, Result, page, repo::types::WebhookDto};
+use crate::{
+    Client, Result, page,
+    repo::types::{RepoSubscriptionEventDto, WebhookDto},
+};
 
 /// Lists every scope of `desired` (at most `options.concurrency` at once) and compares.
 /// A scope that cannot be listed gets [`super::Problem::ListFailed`]; the others are planned.
@@ -103,6 +106,7 @@ async fn notification(
         fields: Vec::new(),
         token_unknown: false,
         error: None,
+        events: Vec::new(),
     };
     let have = match shown {
         Ok(v) => v.into_inner(),
@@ -113,6 +117,36 @@ async fn notification(
     };
     if have.enabled != Some(want.enabled) {
         plan.fields.push("enabled");
+    }
+    if !want.events.is_empty() {
+        let mut events = have.subscript_events.clone().unwrap_or_default();
+        let mut differs = false;
+        for e in &want.events {
+            let same = |x: &&mut RepoSubscriptionEventDto| {
+                x.resource_type.as_ref() == Some(&e.resource)
+                    && x.action.as_ref() == Some(&e.action)
+            };
+            match events.iter_mut().find(same) {
+                Some(x) if x.enabled == Some(e.enabled) => {}
+                Some(x) => {
+                    x.enabled = Some(e.enabled);
+                    differs = true;
+                }
+                None => {
+                    events.push(RepoSubscriptionEventDto {
+                        resource_type: Some(e.resource.clone()),
+                        action: Some(e.action.clone()),
+                        enabled: Some(e.enabled),
+                        ..Default::default()
+                    });
+                    differs = true;
+                }
+            }
+        }
+        if differs {
+            plan.fields.push("subscript_events");
+            plan.events = events;
+        }
     }
     if let Some(chat) = &want.chat {
         let config = have.webhook_config.unwrap_or_default();
