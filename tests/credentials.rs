@@ -639,3 +639,41 @@ fn a_malformed_or_missing_regions_file_is_named() {
         "{e}"
     );
 }
+
+/// The IAM endpoint of the lookup: `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else the profile's
+/// `iam_endpoint` (the builder's `.iam_endpoint(..)` wins over both; see the tests above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_iam_endpoint_comes_from_the_environment_or_the_profile() {
+    let fake = fake().await;
+    let only_endpoints = |map: &HashMap<String, String>| {
+        builder(map)
+            .unwrap()
+            .repo_endpoint(fake.endpoint())
+            .check_endpoint(fake.endpoint())
+            .build()
+            .unwrap()
+    };
+    let with_iam = home(Some(&format!(
+        "[basic]\nak = PROFILEAK\nsk = profile-secret\niam_endpoint = {}\n",
+        fake.endpoint()
+    )));
+    let map = vars(with_iam.path(), &[("HUAWEICLOUD_SDK_REGION", "cn-north-4")]);
+    list(&only_endpoints(&map)).await.unwrap();
+    assert_eq!(fake.requests(fake::KEYSTONE_LIST_PROJECTS), 1);
+    let bare = home(None);
+    let map = vars(
+        bare.path(),
+        &[
+            ("HUAWEICLOUD_SDK_AK", fake::DEFAULT_AK),
+            ("HUAWEICLOUD_SDK_SK", fake::DEFAULT_SK),
+            ("HUAWEICLOUD_SDK_REGION", "cn-north-4"),
+            ("HUAWEICLOUD_SDK_IAM_ENDPOINT", &fake.endpoint()),
+        ],
+    );
+    list(&only_endpoints(&map)).await.unwrap();
+    assert_eq!(fake.requests(fake::KEYSTONE_LIST_PROJECTS), 2);
+    assert_eq!(
+        last_signed(&fake, "x-project-id").1.as_deref(),
+        Some(fake::DEFAULT_PROJECT_ID)
+    );
+}
