@@ -1,0 +1,73 @@
+//! A fixed workload for counting instructions: 3,000 `ShowProjectWebhook` calls, through the
+//! full client or (with `RAW=1`) through raw reqwest that signs with a kept `Signer` and decodes
+//! into the same generated type, against the same in-process loopback server. Run under
+//! callgrind and compare the two totals (instruction counts repeat exactly, whatever the
+//! machine's load; see BENCHMARKS.md):
+//!
+//! ```sh
+//! CARGO_PROFILE_BENCH_DEBUG=true cargo bench --bench profile_show --no-run
+//! valgrind --tool=callgrind --callgrind-out-file=full.out target/release/deps/profile_show-*
+//! RAW=1 valgrind --tool=callgrind --callgrind-out-file=raw.out target/release/deps/profile_show-*
+//! callgrind_annotate --inclusive=yes full.out | grep codearts_webhooks
+//! ```
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::{hint::black_box, time::SystemTime};
+
+use codearts_webhooks::{Client, Credentials, repo::types::WebhookDto, signer::Signer};
+
+const CALLS: usize = 3_000;
+const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
+
+fn answer(_pq: &str) -> (u16, String, Option<usize>) {
+    (200, support::webhook_json(1), None)
+}
+
+fn main() {
+    // `cargo bench` runs every bench; this one is meant for callgrind only.
+    if std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let addr = support::serve(answer);
+    let base = format!("http://{addr}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .credentials(Credentials::aksk("AK", "SK"))
+        .repo_endpoint(&base)
+        .env_proxy(false)
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let signer = Signer::new("AK", b"SK");
+    let raw = std::env::var_os("RAW").is_some();
+    let url = format!("{base}/v4/projects/{PROJECT}/hooks/1");
+    runtime.block_on(async {
+        for _ in 0..CALLS {
+            if raw {
+                let mut req = http
+                    .get(&url)
+                    .header("accept", "application/json")
+                    .build()
+                    .unwrap();
+                signer.sign(&mut req, SystemTime::now()).unwrap();
+                let bytes = http.execute(req).await.unwrap().bytes().await.unwrap();
+                black_box(serde_json::from_slice::<WebhookDto>(&bytes).unwrap());
+            } else {
+                let hook = client
+                    .repo()
+                    .show_project_webhook()
+                    .project_id(PROJECT)
+                    .hook_id(1)
+                    .send()
+                    .await
+                    .unwrap();
+                black_box(hook);
+            }
+        }
+    });
+}
