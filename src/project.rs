@@ -90,7 +90,10 @@ impl Lookup {
         tracing::debug!(region = %self.region, %iam, "looking up the project id");
         let response = http.execute(request).await.map_err(|e| {
             error(
-                format!("IAM at {iam} could not be reached: {e}"),
+                format!(
+                    "IAM at {iam} could not be reached: {}",
+                    crate::error::chain(&e)
+                ),
                 None,
                 None,
             )
@@ -103,7 +106,10 @@ impl Lookup {
             .map(str::to_owned);
         let body = response.bytes().await.map_err(|e| {
             error(
-                format!("IAM's answer could not be read: {e}"),
+                format!(
+                    "IAM's answer could not be read: {}",
+                    crate::error::chain(&e)
+                ),
                 Some(status),
                 trace_id.clone(),
             )

@@ -53,6 +53,12 @@ async fn add(fake: &FakeCodeArts, repository: i32, params: WebhookParamsDto) -> 
         .into_inner()
 }
 
+/// Runs with `--output json` and parses what it printed.
+async fn run_json(fake: &FakeCodeArts, home: &Path, args: &[&str]) -> Value {
+    let args: Vec<&str> = args.iter().copied().chain(["--output", "json"]).collect();
+    json(&run(fake, home, &args).await)
+}
+
 fn json(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
 }
@@ -186,14 +192,7 @@ async fn list_show_logs_and_check_trigger() {
     assert!(lines[1].contains("https://ci.example.com/hook") && lines[1].contains("push(main)"));
     // Aligned: the URL column starts at the same place in the header and the row.
     assert_eq!(lines[0].find("URL"), lines[1].find("https://"));
-    let listed = json(
-        &run(
-            &fake,
-            home.path(),
-            &["list", "--repository", "9", "--output", "json"],
-        )
-        .await,
-    );
+    let listed = run_json(&fake, home.path(), &["list", "--repository", "9"]).await;
     assert_eq!(listed[0]["id"], id);
     assert!(listed[0].get("token").is_none());
 
@@ -213,21 +212,12 @@ async fn list_show_logs_and_check_trigger() {
     )
     .await;
     assert_eq!(json(&shown)["name"], "ci");
-    let logs = run(
+    let logs = run_json(
         &fake,
         home.path(),
-        &[
-            "logs",
-            "--repository",
-            "9",
-            "--hook",
-            &id_text,
-            "--output",
-            "json",
-        ],
+        &["logs", "--repository", "9", "--hook", &id_text],
     )
     .await;
-    let logs = json(&logs);
     assert_eq!(logs[0]["response_status"], "500");
     assert!(logs[0]["duration_ms"].is_number(), "{logs}");
     let human = run(

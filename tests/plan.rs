@@ -270,6 +270,21 @@ async fn a_create_whose_answer_is_lost_makes_no_duplicate() {
     assert_eq!(fake.webhook_ids().len(), 2);
 }
 
+/// How many events repository 1's Feishu subscription holds.
+async fn feishu_events(client: &Client) -> usize {
+    client
+        .repo()
+        .show_notification_subscription()
+        .repository_id(1)
+        .type_(NotificationType::Feishu)
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+        .subscript_events
+        .map_or(0, |e| e.len())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_and_check_triggers() {
     let (fake, client) = setup().await;
@@ -323,17 +338,7 @@ async fn notifications_and_check_triggers() {
     assert!(!again.has_changes(), "{again:?}");
     assert!(again.notifications[0].token_unknown);
     // An event the file does not name is left as it is.
-    let shown = client
-        .repo()
-        .show_notification_subscription()
-        .repository_id(1)
-        .type_(NotificationType::Feishu)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
-    let events = shown.subscript_events.unwrap();
-    assert_eq!(events.len(), 2);
+    assert_eq!(feishu_events(&client).await, 2);
     let mut one_more = want.clone();
     one_more.notifications[0].events.push(DesiredEvent {
         resource: SubscriptionResourceType::Note,
@@ -347,17 +352,8 @@ async fn notifications_and_check_triggers() {
             .await
             .is_complete()
     );
-    let shown = client
-        .repo()
-        .show_notification_subscription()
-        .repository_id(1)
-        .type_(NotificationType::Feishu)
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(
-        shown.subscript_events.unwrap().len(),
+        feishu_events(&client).await,
         3,
         "the two earlier events are kept"
     );

@@ -286,13 +286,11 @@ impl Temporary {
     }
 
     fn unreachable(&self, e: reqwest::Error) -> String {
-        let mut msg = format!("{} is unreachable: {e}", self.endpoint);
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            msg.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        msg
+        format!(
+            "{} is unreachable: {}",
+            self.endpoint,
+            crate::error::chain(&e)
+        )
     }
 }
 
