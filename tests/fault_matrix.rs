@@ -156,10 +156,8 @@ async fn run(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn row_429_with_retry_after_then_success() {
-    // One fake per kind: faults are queued per operation, and the rows run at the same time.
-    let rows = KINDS.map(|kind| async move {
-        let fake = fake().await;
-        let c = client(&fake, fast_retries(), Duration::from_secs(10));
+    let rows = rows(fast_retries(), Duration::from_secs(10)).await;
+    let rows = rows.into_iter().map(|(kind, fake, c)| async move {
         let (result, sent, elapsed) = run(
             &fake,
             &c,
@@ -316,9 +314,8 @@ async fn row_body_cut_short_in_both_framings() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn row_body_that_stalls() {
     let timeout = Duration::from_millis(300);
-    let rows = KINDS.map(|kind| async move {
-        let fake = fake().await;
-        let c = client(&fake, fast_retries(), timeout);
+    let rows = rows(fast_retries(), timeout).await;
+    let rows = rows.into_iter().map(|(kind, fake, c)| async move {
         let attempts = if kind.idempotent() { 3 } else { 1 };
         let (result, sent, elapsed) = run(
             &fake,
@@ -351,10 +348,8 @@ async fn row_body_that_stalls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn row_server_that_never_answers() {
     let timeout = Duration::from_millis(400);
-    // One fake per kind: faults are queued per operation, and the rows run at the same time.
-    let rows = KINDS.map(|kind| async move {
-        let fake = fake().await;
-        let c = client(&fake, RetryPolicy::none(), timeout);
+    let rows = rows(RetryPolicy::none(), timeout).await;
+    let rows = rows.into_iter().map(|(kind, fake, c)| async move {
         let (result, sent, elapsed) = run(&fake, &c, kind, vec![Fault::hang()]).await;
         let e = result.unwrap_err();
         assert!(matches!(e, Error::Timeout { .. }), "{kind:?}: {e:?}");
@@ -508,6 +503,20 @@ async fn row_error_shapes_undeclared_statuses_and_204() {
 
 /// A fake whose repositories take any number of webhooks: every row creates some before and
 /// after its fault, in one repository.
+/// One fake and one client per kind, for rows that run at the same time (faults are queued per
+/// operation). All are made before any row starts: building a client loads the system's root
+/// certificates, which holds a runtime worker long enough, in a debug build, to fire another
+/// row's short timeout.
+async fn rows(retry: RetryPolicy, timeout: Duration) -> Vec<(Kind, FakeCodeArts, Client)> {
+    let mut rows = Vec::new();
+    for kind in KINDS {
+        let fake = fake().await;
+        let c = client(&fake, retry.clone(), timeout);
+        rows.push((kind, fake, c));
+    }
+    rows
+}
+
 async fn fake() -> FakeCodeArts {
     FakeCodeArts::builder()
         .repository_webhook_cap(usize::MAX)
