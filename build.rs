@@ -9,9 +9,16 @@
 //! - `<name>.json`: the full description, which `src/validate.rs` and `src/spec.rs` read.
 //! - `<name>_operations.rs`: the operation table, read off what progenitor generated: for each
 //!   builder's `send`, the name progenitor hands the hooks (`OperationInfo::operation_id`), the
-//!   official operationId (joined on method and path), and which answers it decodes into which
-//!   type. The pipeline and the input checks key everything on this table, so nothing imitates
+//!   official operationId (joined on method and path), its method and path. The pipeline and the input checks key everything on this table, so nothing imitates
 //!   progenitor's naming, and an operation missing from it stops the build.
+//!
+//! Two changes are made to what progenitor generated, each checked to apply to every `send` or
+//! the build stops:
+//! - each success arm decodes its body with `crate::pipeline::decode` instead of
+//!   `ResponseValue::from_response`, so that a body that does not decode becomes an error that
+//!   keeps its answer's status and request id (progenitor's own error for it keeps neither);
+//! - the `api-version` header progenitor adds to every request is not added: the services define
+//!   none, and the pipeline would have to take it out again.
 
 use std::{env, fs, path::Path};
 
@@ -68,16 +75,15 @@ fn generate(name: &str, out_dir: &Path) {
     let tokens = generator
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("progenitor could not generate from {input}: {e}"));
-    let file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
+    let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
+    let table = operation_table(&input, &json, &file);
+    decode_in_pipeline(&input, &mut file);
     // progenitor's usage snippets are marked `ignore`; as `text` they are not counted as
     // skipped doctests.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
     fs::write(out_dir.join(format!("{name}.rs")), code).expect("writing the generated client");
-    fs::write(
-        out_dir.join(format!("{name}_operations.rs")),
-        operation_table(&input, &json, &file),
-    )
-    .expect("writing the operation table");
+    fs::write(out_dir.join(format!("{name}_operations.rs")), table)
+        .expect("writing the operation table");
     fs::write(
         out_dir.join(format!("{name}.json")),
         serde_json::to_string(&json).expect("JSON"),
@@ -122,9 +128,7 @@ struct Generated {
     name: String,
     method: String,
     path: String,
-    /// The type `ResponseValue<T>` decodes into.
-    success_type: String,
-    /// Statuses whose arm decodes the body (`ResponseValue::from_response`) into `success_type`.
+    /// Success statuses whose arm decodes the body (`ResponseValue::from_response`).
     decoded: Vec<u16>,
 }
 
@@ -133,7 +137,6 @@ fn operation_table(input: &str, spec: &serde_json::Value, file: &syn::File) -> S
     let mut found = Vec::new();
     collect_sends(&file.items, &mut found);
     let mut entries = Vec::new();
-    let mut decodes = Vec::new();
     for (index, g) in found.iter().enumerate() {
         let op = spec
             .pointer(&format!(
@@ -154,12 +157,6 @@ fn operation_table(input: &str, spec: &serde_json::Value, file: &syn::File) -> S
             "    OperationId {{ index: {index}, generated: {:?}, official: {official:?}, method: {:?}, path: {:?} }},\n",
             g.name, g.method, g.path
         ));
-        for status in &g.decoded {
-            decodes.push(format!(
-                "        ({index}, {status}) => Some(decodes::<{}>(body)),\n",
-                g.success_type
-            ));
-        }
     }
     let described = spec["paths"]
         .as_object()
@@ -185,14 +182,9 @@ fn operation_table(input: &str, spec: &serde_json::Value, file: &syn::File) -> S
          pub(crate) static OPERATIONS: &[OperationId] = &[\n{}];\n\n\
          /// The operation whose generated name (`OperationInfo::operation_id`) is `generated`.\n\
          pub(crate) fn by_generated_name(generated: &str) -> Option<&'static OperationId> {{\n\
-         \x20   match generated {{\n{}        _ => None,\n    }}\n}}\n\n\
-         /// Decodes a success body as the generated code will: `None` when the generated code\n\
-         /// reads no body for this status.\n\
-         pub(crate) fn check_success_body(index: usize, status: u16, body: &[u8]) -> Option<Result<(), serde_json::Error>> {{\n\
-         \x20   match (index, status) {{\n{}        _ => None,\n    }}\n}}\n",
+         \x20   match generated {{\n{}        _ => None,\n    }}\n}}\n",
         entries.concat(),
         names.concat(),
-        decodes.concat()
     )
 }
 
@@ -255,7 +247,6 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
                         name,
                         method: method.to_owned(),
                         path: path.to_owned(),
-                        success_type: success_type(&f.sig.output),
                         decoded,
                     });
                 }
@@ -265,25 +256,93 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
     }
 }
 
-/// `T` of `Result<ResponseValue<T>, Error<E>>`.
-fn success_type(output: &syn::ReturnType) -> String {
+/// Rewrites every `2xx => ResponseValue::from_response(response).await` arm of a generated
+/// `send` to `crate::pipeline::decode(response).await` (see the module docs), and removes the
+/// `api-version` header each `send` adds (CodeArts defines none). Stops the build if the arms
+/// that decode a success body, or the headers, are not all found.
+fn decode_in_pipeline(input: &str, file: &mut syn::File) {
     use quote::ToTokens;
-    fn first_arg(ty: &syn::Type) -> Option<&syn::Type> {
-        let syn::Type::Path(p) = ty else { return None };
-        let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
-            return None;
-        };
-        args.args.iter().find_map(|a| match a {
-            syn::GenericArgument::Type(t) => Some(t),
-            _ => None,
-        })
+    use syn::visit_mut::VisitMut;
+
+    struct Rewrite {
+        success: usize,
+        other: usize,
+        api_version: usize,
     }
-    let syn::ReturnType::Type(_, ty) = output else {
-        panic!("a generated send returns a Result")
+    impl VisitMut for Rewrite {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            let before = block.stmts.len();
+            block.stmts.retain(|stmt| {
+                !matches!(stmt, syn::Stmt::Expr(..))
+                    || !stmt
+                        .to_token_stream()
+                        .to_string()
+                        .contains("\"api-version\"")
+            });
+            if block.stmts.len() < before {
+                self.api_version += before - block.stmts.len();
+                // The map it was appended to may now stay empty.
+                for stmt in &mut block.stmts {
+                    if let syn::Stmt::Local(local) = stmt
+                        && local.pat.to_token_stream().to_string() == "mut header_map"
+                    {
+                        local.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
+                    }
+                }
+            }
+            syn::visit_mut::visit_block_mut(self, block);
+        }
+
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            let body = arm.body.to_token_stream().to_string();
+            // progenitor writes the arm as a block.
+            let body = body
+                .strip_prefix("{ ")
+                .and_then(|b| b.strip_suffix(" }"))
+                .unwrap_or(&body);
+            let decodes = body == "ResponseValue :: from_response (response) . await";
+            let success = match &arm.pat {
+                syn::Pat::Lit(syn::PatLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                }) => n
+                    .base10_parse::<u16>()
+                    .is_ok_and(|n| (200..300).contains(&n)),
+                _ => false,
+            };
+            match (decodes, success) {
+                (true, true) => {
+                    *arm.body = syn::parse_quote!(crate::pipeline::decode(response).await);
+                    self.success += 1;
+                }
+                (true, false) => self.other += 1,
+                _ => syn::visit_mut::visit_arm_mut(self, arm),
+            }
+        }
+    }
+    let mut expected = Vec::new();
+    collect_sends(&file.items, &mut expected);
+    let expected: usize = expected.iter().map(|g| g.decoded.len()).sum();
+    let sends = {
+        let mut sends = Vec::new();
+        collect_sends(&file.items, &mut sends);
+        sends.len()
     };
-    first_arg(ty)
-        .and_then(first_arg)
-        .expect("send returns Result<ResponseValue<T>, _>")
-        .to_token_stream()
-        .to_string()
+    let mut rewrite = Rewrite {
+        success: 0,
+        other: 0,
+        api_version: 0,
+    };
+    rewrite.visit_file_mut(file);
+    assert_eq!(
+        rewrite.api_version, sends,
+        "{input}: each of the {sends} sends should add one `api-version` header"
+    );
+    assert!(
+        rewrite.success == expected && rewrite.other == 0,
+        "{input}: {expected} success arms decode a body, {} were rewritten to decode in the \
+         pipeline and {} other arms decode with progenitor's own code: has progenitor changed?",
+        rewrite.success,
+        rewrite.other
+    );
 }

@@ -1,7 +1,7 @@
 //! The operation table: which operations the generated clients have, under which names.
 //!
 //! `build.rs` reads it off what progenitor generated (the name each builder's `send` hands the
-//! hooks, its method, path and success types) and joins it with the descriptions' official
+//! hooks, its method and path) and joins it with the descriptions' official
 //! operationIds; nothing here imitates progenitor's naming.
 
 use crate::region::Service;
@@ -23,20 +23,13 @@ pub(crate) struct OperationId {
     pub path: &'static str,
 }
 
-/// Decodes `body` as the generated code will, keeping only the verdict.
-fn decodes<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<(), serde_json::Error> {
-    serde_json::from_slice::<T>(body).map(drop)
-}
-
 mod repo {
-    use super::{OperationId, decodes};
-    use crate::repo::types;
+    use super::OperationId;
     include!(concat!(env!("OUT_DIR"), "/repo_operations.rs"));
 }
 
 mod check {
-    use super::{OperationId, decodes};
-    use crate::check::types;
+    use super::OperationId;
     include!(concat!(env!("OUT_DIR"), "/check_operations.rs"));
 }
 
@@ -53,20 +46,6 @@ pub(crate) fn find(service: Service, generated: &str) -> Option<&'static Operati
     match service {
         Service::Repo => repo::by_generated_name(generated),
         Service::Check => check::by_generated_name(generated),
-    }
-}
-
-/// Whether `body` decodes as the generated code will decode the `status` answer of `op`;
-/// `None` when the generated code reads no body for that status.
-pub(crate) fn check_success_body(
-    service: Service,
-    op: &OperationId,
-    status: u16,
-    body: &[u8],
-) -> Option<Result<(), serde_json::Error>> {
-    match service {
-        Service::Repo => repo::check_success_body(op.index, status, body),
-        Service::Check => check::check_success_body(op.index, status, body),
     }
 }
 
@@ -90,20 +69,5 @@ mod tests {
             }
         }
         assert!(find(Service::Repo, "AddGroupWebhook").is_none());
-        // Add and update decode 200 and 201 as the same webhook; remove reads no body.
-        let body = br#"{"id": 1}"#;
-        assert!(
-            check_success_body(Service::Repo, add, 201, body)
-                .unwrap()
-                .is_ok()
-        );
-        assert!(
-            check_success_body(Service::Repo, add, 200, b"[1]")
-                .unwrap()
-                .is_err()
-        );
-        let remove = find(Service::Repo, "remove_group_webhook").unwrap();
-        assert!(check_success_body(Service::Repo, remove, 204, b"").is_none());
-        assert!(check_success_body(Service::Repo, remove, 200, b"x").is_none());
     }
 }

@@ -12,19 +12,24 @@
 //!    attempt like a failure before the headers.
 //! 3. **Decide** (`retry::decide`): a pure function of the attempt number, the method, what
 //!    happened and the time spent says whether to wait and try again.
-//! 4. **Answer** (`answer`): a success whose body decodes as the operation's type goes to the
-//!    generated code as a response. Everything else (bad input, no endpoint, a transport failure,
-//!    an error status, a body that does not decode) becomes the crate's [`Error`] right here,
-//!    while status and request id are at hand, and travels to the caller inside the response
-//!    handed back (`carry`); `convert` takes it out when the caller turns the generated error into
+//! 4. **Answer** (`answer`): an error status, like every failure before it (bad input, no
+//!    endpoint, a transport failure), becomes the crate's [`Error`] right here, while status and
+//!    request id are at hand, and travels to the caller inside the response handed back
+//!    (`carry`). A success goes on to the generated code with the body the attempt read.
+//! 5. **Decode** (`decode`): build.rs makes every success arm of the generated code decode
+//!    through [`decode`] instead of progenitor's own `from_response`, so a body that does not
+//!    decode is carried the same way, with its own status and request id. The body is decoded
+//!    once. `convert` takes a carried error out when the caller turns the generated error into
 //!    [`Error`] (with `?`).
 
 mod answer;
 mod attempt;
 mod carry;
 mod convert;
+mod decode;
 mod endpoints;
 
+pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
 
 use std::{fmt, sync::Arc, time::Duration};
@@ -33,13 +38,7 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderValue;
 use tracing::{Instrument, field};
 
-use crate::{
-    Credentials, Error,
-    clock::Clock,
-    operations::{self, OperationId},
-    region::Service,
-    retry::RetryPolicy,
-};
+use crate::{Credentials, Error, clock::Clock, operations, region::Service, retry::RetryPolicy};
 
 /// The per-client state the hooks use. It is the `inner` value of both generated clients.
 #[derive(Clone)]
@@ -106,15 +105,14 @@ impl Pipeline {
             request_id = field::Empty,
             duration_ms = field::Empty,
         );
-        let url = request.url().clone();
         let result = match self.preflight(&mut request, info.operation_id) {
             Err(e) => Err(e),
-            Ok(op) => {
+            Ok(()) => {
                 let start = std::time::Instant::now();
-                let result = self
-                    .attempts(client, request, op)
-                    .instrument(span.clone())
-                    .await;
+                // Boxed: the attempts' state is a few kilobytes, which would otherwise be moved
+                // with every future that holds it, the caller's included.
+                let result =
+                    Box::pin(self.attempts(client, request).instrument(span.clone())).await;
                 span.record("duration_ms", start.elapsed().as_millis() as u64);
                 result
             }
@@ -123,17 +121,13 @@ impl Pipeline {
             Ok(response) => response,
             Err(error) => {
                 tracing::debug!(parent: &span, error = %error, "call failed");
-                carry::response(error, url)
+                carry::response(error, None)
             }
         }
     }
 
     /// What is checked once per call, before anything is sent.
-    fn preflight(
-        &self,
-        request: &mut reqwest::Request,
-        generated: &str,
-    ) -> Result<&'static OperationId, Error> {
+    fn preflight(&self, request: &mut reqwest::Request, generated: &str) -> Result<(), Error> {
         let shared = &*self.0;
         let op = operations::find(shared.service, generated).ok_or_else(|| {
             Error::Config(format!(
@@ -144,11 +138,8 @@ impl Pipeline {
         if let Some(missing) = &shared.missing {
             return Err(missing.error(shared.service));
         }
-        // The service defines no `api-version` header; progenitor adds one.
-        request.headers_mut().remove("api-version");
         crate::signer::canonicalize_query(request.url_mut());
-        crate::validate::check_request(crate::spec::of(shared.service).operation(op), request)?;
-        Ok(op)
+        crate::validate::check_request(crate::spec::of(shared.service).operation(op), request)
     }
 }
 

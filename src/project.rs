@@ -58,7 +58,9 @@ impl Lookup {
         if let Some(id) = cell.get() {
             return Ok(id.clone());
         }
-        cell.get_or_try_init(|| self.fetch(http, keys, now))
+        // Boxed: the lookup runs once, and inline its state would weigh on every request's
+        // future.
+        cell.get_or_try_init(|| Box::pin(self.fetch(http, keys, now)))
             .await
             .cloned()
     }

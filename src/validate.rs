@@ -23,10 +23,10 @@ pub(crate) fn check_request(op: &Operation, request: &reqwest::Request) -> Resul
     let path = url.path().trim_end_matches('/');
     for param in &op.params {
         let raw: Option<Cow<'_, str>> = match param.from_end {
-            Some(n) => path
-                .rsplit('/')
-                .nth(n)
-                .map(|s| percent_decode_str(s).decode_utf8_lossy()),
+            Some(n) => path.rsplit('/').nth(n).map(|s| match s.contains('%') {
+                true => percent_decode_str(s).decode_utf8_lossy(),
+                false => Cow::Borrowed(s),
+            }),
             None => url
                 .query_pairs()
                 .find(|(k, _)| *k == param.name)

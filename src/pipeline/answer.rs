@@ -1,12 +1,15 @@
-//! What the pipeline makes of the last attempt's answer: a success whose body decodes goes on to
-//! the generated code; anything else becomes the crate's [`Error`], with the answer's own status
-//! and request id.
+//! What the pipeline makes of the last attempt's answer: a success goes on to the generated code
+//! with the body the attempt read (decoded there by `decode`); an error status becomes the
+//! crate's [`Error`], with the answer's own status and request id.
 
-use reqwest::{StatusCode, header::HeaderMap};
+use reqwest::{
+    StatusCode,
+    header::{HeaderMap, HeaderName},
+};
 use serde_json::Value;
 
-use super::{Pipeline, attempt::Answer};
-use crate::{Error, ServiceError, operations::OperationId};
+use super::{Pipeline, attempt::Answer, decode::ReadBody};
+use crate::{Error, ServiceError};
 
 /// Longest excerpt of an unrecognised error body kept as the error message.
 const EXCERPT_CHARS: usize = 512;
@@ -15,7 +18,6 @@ const EXCERPT_CHARS: usize = 512;
 /// `canonical` is the canonical request the attempt signed, if it was signed.
 pub(super) fn finish(
     pipeline: &Pipeline,
-    op: &OperationId,
     answer: Answer,
     canonical: Option<String>,
 ) -> Result<reqwest::Response, Error> {
@@ -54,47 +56,14 @@ pub(super) fn finish(
             signature_mismatch,
         }));
     }
-    let decodes =
-        crate::operations::check_success_body(pipeline.0.service, op, status.as_u16(), &body);
-    if let Some(verdict) = decodes {
-        let reason = if too_large {
-            Some(format!("the body is larger than the {max}-byte limit"))
-        } else if !is_json(response.headers()) {
-            Some(format!(
-                "the content type {:?} is not JSON",
-                content_type_of(response.headers())
-            ))
-        } else if body.is_empty() {
-            Some("the body is empty where JSON was expected".to_owned())
-        } else {
-            None
-        };
-        let failure = match (reason, verdict) {
-            (Some(reason), _) => Some((reason, None)),
-            (None, Err(e)) => Some((format!("{e} (body of {} bytes)", body.len()), Some(e))),
-            (None, Ok(())) => None,
-        };
-        if let Some((reason, source)) = failure {
-            return Err(Error::Decode {
-                status: Some(status),
-                request_id: request_id(),
-                reason,
-                source: source.map(|e| Box::new(e) as crate::BoxError),
-            });
-        }
-    }
-    // Keep the URL: rebuilding a response without one makes reqwest parse a placeholder.
-    let mut out =
-        reqwest::ResponseBuilderExt::url(http::Response::builder(), response.url().clone())
-            .status(status)
-            .version(response.version());
-    if let Some(h) = out.headers_mut() {
-        *h = std::mem::take(response.headers_mut());
-    }
-    // Building from the parts of a valid response cannot fail.
-    out.body(reqwest::Body::from(body))
-        .map(reqwest::Response::from)
-        .map_err(|e| Error::Config(format!("could not rebuild the response: {e}")))
+    // The body is decoded by the generated code, through `decode`, where the status and
+    // request id are still on the response.
+    response.extensions_mut().insert(ReadBody {
+        bytes: body,
+        too_large,
+        max,
+    });
+    Ok(response)
 }
 
 /// The error code and message of an error body, found as the official SDK finds them: the first
@@ -138,19 +107,6 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok())
-}
-
-fn content_type_of(headers: &HeaderMap) -> &str {
-    headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
-/// JSON, or no content type at all (some gateways leave it out).
-fn is_json(headers: &HeaderMap) -> bool {
-    let ct = content_type_of(headers).to_ascii_lowercase();
-    let essence = ct.split(';').next().unwrap_or("").trim();
-    essence.is_empty() || essence == "application/json" || essence.ends_with("+json")
+    const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+    headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok())
 }

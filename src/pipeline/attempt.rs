@@ -10,7 +10,6 @@ use super::{Pipeline, answer};
 use crate::{
     Error,
     auth::Resolved,
-    operations::OperationId,
     retry::{self, Attempted, Decision},
 };
 
@@ -56,7 +55,6 @@ impl Pipeline {
         &self,
         client: &reqwest::Client,
         request: reqwest::Request,
-        op: &'static OperationId,
     ) -> Result<reqwest::Response, Error> {
         let shared = &*self.0;
         let span = tracing::Span::current();
@@ -150,7 +148,7 @@ impl Pipeline {
                 }
                 Decision::Stop => {
                     return match outcome {
-                        Outcome::Answered(a) => answer::finish(self, op, a, canonical),
+                        Outcome::Answered(a) => answer::finish(self, a, canonical),
                         Outcome::Failed { error, head } => Err(Error::from_transport(error, head)),
                     };
                 }

@@ -18,20 +18,19 @@ pub(crate) const CARRIER_STATUS: u16 = 999;
 #[derive(Clone)]
 struct Carried(Arc<Mutex<Option<Error>>>);
 
-/// A response that carries `error` to the caller.
-pub(super) fn response(error: Error, url: reqwest::Url) -> reqwest::Response {
+/// A response that carries `error` to the caller, with the URL of the request when it is at
+/// hand (without one, reqwest gives the response a placeholder).
+pub(super) fn response(error: Error, url: Option<reqwest::Url>) -> reqwest::Response {
     let carried = Carried(Arc::new(Mutex::new(Some(error))));
-    let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
-    *response.status_mut() =
-        http::StatusCode::from_u16(CARRIER_STATUS).expect("a three-digit status");
-    response.extensions_mut().insert(carried);
-    // Keep the URL: a response without one makes reqwest parse a placeholder.
-    let (mut parts, body) = response.into_parts();
-    if let Ok(with_url) = reqwest::ResponseBuilderExt::url(http::Response::builder(), url).body(())
-    {
-        parts.extensions.extend(with_url.into_parts().0.extensions);
+    let mut builder = http::Response::builder().status(CARRIER_STATUS);
+    if let Some(url) = url {
+        builder = reqwest::ResponseBuilderExt::url(builder, url);
     }
-    reqwest::Response::from(http::Response::from_parts(parts, body))
+    let mut response = builder
+        .body(reqwest::Body::from(Vec::new()))
+        .expect("a three-digit status and no headers make a valid response");
+    response.extensions_mut().insert(carried);
+    reqwest::Response::from(response)
 }
 
 /// The error a carrier response holds, if it is one.

@@ -44,8 +44,8 @@ fn convert<E>(
                 signature_mismatch: None,
             })
         }
-        // The pipeline decodes every success body before the generated code does, and carries
-        // a failure with its status; reaching this means the two decodes disagreed.
+        // Every success arm decodes through `pipeline::decode`, which carries a failure with its
+        // status; progenitor's own decoding only runs for a response the pipeline did not read.
         Generated::InvalidResponsePayload(body, e) => Error::Decode {
             status: None,
             request_id: None,

@@ -151,7 +151,8 @@ impl Temporary {
         {
             return Ok(current.keys);
         }
-        match self.fetch_and_keep().await {
+        // Boxed: the fetch is rare, and inline its state would weigh on every request's future.
+        match Box::pin(self.fetch_and_keep()).await {
             Ok(keys) => Ok(keys),
             Err(reason) => {
                 let mut tried = self.tried.clone();
