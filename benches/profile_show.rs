@@ -16,7 +16,11 @@ mod support;
 
 use std::{hint::black_box, time::SystemTime};
 
-use codearts_webhooks::{Client, Credentials, repo::types::WebhookDto, signer::Signer};
+use codearts_webhooks::{
+    Client, Credentials,
+    repo::types::WebhookDto,
+    signer::{self, Signer},
+};
 
 const CALLS: usize = 3_000;
 const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
@@ -42,18 +46,27 @@ fn main() {
         .env_proxy(false)
         .build()
         .unwrap();
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    // The raw side is `benches/compare.rs`'s: the client's reqwest settings, the same headers,
+    // the URL formatted per call.
+    let http = reqwest::Client::builder()
+        .connect_timeout(codearts_webhooks::DEFAULT_CONNECT_TIMEOUT)
+        .timeout(codearts_webhooks::DEFAULT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
     let signer = Signer::new("AK", b"SK");
     let raw = std::env::var_os("RAW").is_some();
-    let url = format!("{base}/v4/projects/{PROJECT}/hooks/1");
     runtime.block_on(async {
         for _ in 0..CALLS {
             if raw {
                 let mut req = http
-                    .get(&url)
+                    .get(format!("{base}/v4/projects/{PROJECT}/hooks/{}", 1))
                     .header("accept", "application/json")
+                    .header("user-agent", "codearts-webhooks-rust/0.1.0")
                     .build()
                     .unwrap();
+                signer::canonicalize_query(req.url_mut());
                 signer.sign(&mut req, SystemTime::now()).unwrap();
                 let bytes = http.execute(req).await.unwrap().bytes().await.unwrap();
                 black_box(serde_json::from_slice::<WebhookDto>(&bytes).unwrap());
