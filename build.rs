@@ -281,12 +281,16 @@ fn decode_in_pipeline(input: &str, file: &mut syn::File) {
             });
             if block.stmts.len() < before {
                 self.api_version += before - block.stmts.len();
-                // The map it was appended to may now stay empty.
+                // The map it was appended to may now stay empty: made without allocating, and
+                // perhaps never changed.
                 for stmt in &mut block.stmts {
                     if let syn::Stmt::Local(local) = stmt
                         && local.pat.to_token_stream().to_string() == "mut header_map"
                     {
                         local.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
+                        if let Some(init) = &mut local.init {
+                            *init.expr = syn::parse_quote!(::reqwest::header::HeaderMap::new());
+                        }
                     }
                 }
             }

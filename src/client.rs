@@ -360,6 +360,7 @@ impl ClientBuilder {
                 skew: skew.clone(),
                 endpoints: crate::pipeline::Endpoints::new(urls),
                 project: project.clone(),
+                jitter: crate::retry::Jitter::new(),
             })
         };
         Ok(Client {

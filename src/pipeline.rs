@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     pub endpoints: Endpoints,
     /// Looks up the project id for AK/SK credentials that have none, shared by both services.
     pub project: Option<Arc<crate::project::Lookup>>,
+    /// Spreads the retries' backoff.
+    pub jitter: crate::retry::Jitter,
 }
 
 /// Why a service has no endpoint.

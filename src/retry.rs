@@ -2,6 +2,7 @@
 
 use std::{
     hash::{BuildHasher, RandomState},
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, SystemTime},
 };
 
@@ -101,9 +102,28 @@ pub(crate) fn decide(
     Decision::Retry(wait)
 }
 
-/// A random number for [`decide`]'s jitter.
-pub(crate) fn jitter() -> u64 {
-    RandomState::new().hash_one(std::time::Instant::now())
+/// Random numbers for [`decide`]'s jitter, one source per client: splitmix64 over a counter
+/// that starts at a random value. Drawing one costs a few instructions, so every decision can
+/// have one, successes included.
+#[derive(Debug)]
+pub(crate) struct Jitter(AtomicU64);
+
+impl Jitter {
+    pub(crate) fn new() -> Self {
+        Jitter(AtomicU64::new(
+            RandomState::new().hash_one(std::time::Instant::now()),
+        ))
+    }
+
+    pub(crate) fn next(&self) -> u64 {
+        let mut z = self
+            .0
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 impl RetryPolicy {
@@ -215,7 +235,7 @@ mod tests {
         for attempt in 1..=10 {
             let exp =
                 (Duration::from_millis(200) * (1 << (attempt - 1))).min(Duration::from_secs(5));
-            let wait = p.backoff(attempt, jitter());
+            let wait = p.backoff(attempt, Jitter::new().next());
             assert!(
                 wait >= exp / 2 && wait <= exp,
                 "attempt {attempt}: {wait:?}"

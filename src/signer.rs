@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// Header that carries the signing time.
 pub const DATE_HEADER: &str = "x-sdk-date";
+const X_SDK_DATE: HeaderName = HeaderName::from_static(DATE_HEADER);
 
 /// RFC 3986 unreserved characters stay as they are; everything else is `%XX` (upper-case hex).
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -352,7 +353,7 @@ impl Signer {
         let headers = request.headers_mut();
         headers.remove(reqwest::header::AUTHORIZATION);
         headers.insert(HOST, host);
-        headers.insert(HeaderName::from_static(DATE_HEADER), date.clone());
+        headers.insert(X_SDK_DATE, date.clone());
         // Header names are already lower-case; values that are not text are signed lossily, as
         // the gateway reads them the same way.
         let url = request.url();

@@ -37,6 +37,10 @@ impl Outcome {
         match self {
             Outcome::Failed { error, head: None } if error.is_connect() => Attempted::Refused,
             Outcome::Failed { .. } => Attempted::Failed,
+            // Nothing to wait for after a success.
+            Outcome::Answered(a) if a.response.status().is_success() => {
+                Attempted::Status(a.response.status(), retry::RetryAfter::Absent)
+            }
             Outcome::Answered(a) => {
                 let shared = &*pipeline.0;
                 Attempted::Status(
@@ -112,9 +116,11 @@ impl Pipeline {
             }
             if let Outcome::Answered(a) = &outcome {
                 let (status, headers) = (a.response.status(), a.response.headers());
-                span.record("status", status.as_u16());
-                if let Some(id) = answer::request_id(headers) {
-                    span.record("request_id", id);
+                if !span.is_disabled() {
+                    span.record("status", status.as_u16());
+                    if let Some(id) = answer::request_id(headers) {
+                        span.record("request_id", id);
+                    }
                 }
                 shared.skew.observe(headers, &*shared.clock);
                 if skew_resend
@@ -138,7 +144,7 @@ impl Pipeline {
                     &method,
                     outcome.attempted(self),
                     start.elapsed(),
-                    retry::jitter(),
+                    shared.jitter.next(),
                 )
             };
             match decision {
