@@ -110,3 +110,113 @@ fn is_json(headers: &HeaderMap) -> bool {
             .checked_sub(5)
             .is_some_and(|at| essence[at..].eq_ignore_ascii_case(b"+json"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::types::WebhookDto;
+
+    fn response(
+        content_type: &str,
+        read: Option<ReadBody>,
+        body: &'static str,
+    ) -> reqwest::Response {
+        let mut r = http::Response::builder()
+            .status(200)
+            .header("content-type", content_type)
+            .header("x-request-id", "req-7")
+            .body(reqwest::Body::from(body))
+            .unwrap();
+        if let Some(read) = read {
+            r.extensions_mut().insert(read);
+        }
+        reqwest::Response::from(r)
+    }
+
+    fn read(body: &'static str, too_large: bool) -> Option<ReadBody> {
+        Some(ReadBody {
+            bytes: Bytes::from_static(body.as_bytes()),
+            too_large,
+            max: 16,
+        })
+    }
+
+    /// The error `decode` carried back, as the caller's `?` would find it.
+    async fn failure(r: reqwest::Response) -> Error {
+        match decode::<WebhookDto, ()>(r).await {
+            Err(Generated::UnexpectedResponse(mut carrier)) => carry::take(&mut carrier).unwrap(),
+            other => panic!("not a carried error: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn decodes_the_body_the_attempt_read_not_the_response_body() {
+        let r = response("application/json", read(r#"{"id": 5}"#, false), "ignored");
+        let v = decode::<WebhookDto, ()>(r).await.unwrap();
+        assert_eq!(v.status(), 200);
+        assert_eq!(v.headers()["x-request-id"], "req-7");
+        assert_eq!(v.into_inner().id, Some(5));
+    }
+
+    #[tokio::test]
+    async fn a_body_that_does_not_decode_keeps_status_and_request_id() {
+        for (ct, body, too_large, reason) in [
+            (
+                "application/json",
+                r#"{"id": "five"}"#,
+                false,
+                "invalid type",
+            ),
+            ("application/json", "", false, "empty"),
+            (
+                "text/plain",
+                r#"{"id": 5}"#,
+                false,
+                "\"text/plain\" is not JSON",
+            ),
+            (
+                "application/json",
+                r#"{"id": 5"#,
+                true,
+                "larger than the 16-byte limit",
+            ),
+        ] {
+            match failure(response(ct, read(body, too_large), "")).await {
+                Error::Decode {
+                    status,
+                    request_id,
+                    reason: got,
+                    ..
+                } => {
+                    assert_eq!(status, Some(reqwest::StatusCode::OK));
+                    assert_eq!(request_id.as_deref(), Some("req-7"));
+                    assert!(got.contains(reason), "{got}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn content_types_that_are_json() {
+        for ct in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/problem+json",
+            "",
+        ] {
+            let r = response(ct, read(r#"{"id": 1}"#, false), "");
+            assert!(decode::<WebhookDto, ()>(r).await.is_ok(), "{ct:?}");
+        }
+    }
+
+    /// A response the pipeline did not read is decoded by progenitor's own code.
+    #[tokio::test]
+    async fn a_response_made_elsewhere_is_read_here() {
+        let r = response("application/json", None, r#"{"id": 9}"#);
+        assert_eq!(
+            decode::<WebhookDto, ()>(r).await.unwrap().into_inner().id,
+            Some(9)
+        );
+    }
+}
