@@ -77,7 +77,7 @@ fn generate(name: &str, out_dir: &Path) {
         .unwrap_or_else(|e| panic!("progenitor could not generate from {input}: {e}"));
     let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
     let table = operation_table(&input, &json, &file);
-    decode_in_pipeline(&input, &mut file);
+    rewrite_generated(&input, &mut file);
     // progenitor's usage snippets are marked `ignore`; as `text` they are not counted as
     // skipped doctests.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
@@ -260,7 +260,7 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
 /// `send` to `crate::pipeline::decode(response).await` (see the module docs), and removes the
 /// `api-version` header each `send` adds (CodeArts defines none). Stops the build if the arms
 /// that decode a success body, or the headers, are not all found.
-fn decode_in_pipeline(input: &str, file: &mut syn::File) {
+fn rewrite_generated(input: &str, file: &mut syn::File) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
 
@@ -324,14 +324,10 @@ fn decode_in_pipeline(input: &str, file: &mut syn::File) {
             }
         }
     }
-    let mut expected = Vec::new();
-    collect_sends(&file.items, &mut expected);
-    let expected: usize = expected.iter().map(|g| g.decoded.len()).sum();
-    let sends = {
-        let mut sends = Vec::new();
-        collect_sends(&file.items, &mut sends);
-        sends.len()
-    };
+    let mut found = Vec::new();
+    collect_sends(&file.items, &mut found);
+    let sends = found.len();
+    let expected: usize = found.iter().map(|g| g.decoded.len()).sum();
     let mut rewrite = Rewrite {
         success: 0,
         other: 0,

@@ -4,8 +4,9 @@
 //! hooks can only fail with a string. So a failure the pipeline has already turned into the
 //! crate's [`Error`] travels in the extensions of a response whose status, [`CARRIER_STATUS`],
 //! no operation declares: the generated code hands such a response back untouched
-//! (`Error::UnexpectedResponse`), and `convert` takes the error out. It is that call's own
-//! response, so the error cannot be confused with another call's.
+//! (`Error::UnexpectedResponse`), and `convert` takes the error out. `decode` returns a body that
+//! does not decode the same way. It is that call's own response, so the error cannot be confused
+//! with another call's.
 
 use std::sync::{Arc, Mutex};
 
