@@ -35,11 +35,7 @@ pub(crate) fn check_request(op: &Operation, request: &reqwest::Request) -> Resul
         match raw {
             None if param.required => return Err(Error::invalid(&param.name, "is required")),
             None => {}
-            Some(raw) => checker::check_value(
-                &param.rules,
-                typed(&param.rules, raw, &param.name)?,
-                &param.name,
-            )?,
+            Some(raw) => check_param(&param.rules, &raw, &param.name)?,
         }
     }
     if let Some(rules) = &op.body {
@@ -61,24 +57,28 @@ pub(crate) fn check_body(op: &Operation, body: &[u8]) -> Result<()> {
     }
 }
 
-/// A parameter's text as the JSON value its schema describes.
-fn typed(rules: &Rules, raw: Cow<'_, str>, field: &str) -> Result<Value> {
+/// Checks a parameter's text as the JSON scalar its schema describes (no `Value` is built).
+fn check_param(rules: &Rules, raw: &str, field: &str) -> Result<()> {
+    use serde::de::value::{BoolDeserializer, BorrowedStrDeserializer, I64Deserializer};
+    type E = serde_json::Error;
     match rules.kind {
-        Some(Kind::Integer) => raw.parse::<i64>().map(Value::from).map_err(|_| {
-            Error::invalid(
+        Some(Kind::Integer) => match raw.parse::<i64>() {
+            Ok(n) => checker::check_value(rules, I64Deserializer::<E>::new(n), field),
+            Err(_) => Err(Error::invalid(
                 field.to_string(),
                 format!("must be an integer (got {raw:?})"),
-            )
-        }),
-        Some(Kind::Boolean) => match raw.as_ref() {
-            "true" => Ok(Value::Bool(true)),
-            "false" => Ok(Value::Bool(false)),
+            )),
+        },
+        Some(Kind::Boolean) => match raw {
+            "true" | "false" => {
+                checker::check_value(rules, BoolDeserializer::<E>::new(raw == "true"), field)
+            }
             _ => Err(Error::invalid(
                 field,
                 format!("must be true or false (got {raw:?})"),
             )),
         },
-        _ => Ok(Value::String(raw.into_owned())),
+        _ => checker::check_value(rules, BorrowedStrDeserializer::<E>::new(raw), field),
     }
 }
 

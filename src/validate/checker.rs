@@ -1,6 +1,6 @@
 //! The one walker of the input checks: a `DeserializeSeed` that walks a value's schema beside
 //! it, so that a JSON body is checked while it is read (no `serde_json::Value` built first), and
-//! a parameter, already a `Value`, goes through the very same rules.
+//! a parameter, read as the scalar its schema describes, goes through the very same rules.
 
 use std::{borrow::Cow, cell::RefCell, fmt};
 
@@ -22,7 +22,10 @@ pub(super) fn check_json(rules: &Rules, body: &[u8]) -> Result<()> {
 }
 
 /// Checks a parameter's value against `rules`.
-pub(super) fn check_value(rules: &Rules, value: Value, name: &str) -> Result<()> {
+pub(super) fn check_value<'de, D>(rules: &Rules, value: D, name: &str) -> Result<()>
+where
+    D: de::Deserializer<'de, Error = serde_json::Error>,
+{
     run(rules, name, |checker| checker.deserialize(value).map(drop))
         .map_err(|e| e.unwrap_or_else(|e| Error::invalid(name, e.to_string())))
 }
