@@ -76,9 +76,10 @@ async fn the_standalone_fake_serves_on_the_given_port() {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    // Kept open until the fake is stopped: it prints more lines, which a closed pipe would turn
+    // into a panic.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut first).unwrap();
     let endpoint = format!("http://127.0.0.1:{port}");
     assert_eq!(
         first.trim(),
@@ -94,6 +95,7 @@ async fn the_standalone_fake_serves_on_the_given_port() {
     let listed = client.repo().list_group_webhooks().group_id(1).send().await;
     child.kill().unwrap();
     let _ = child.wait();
+    drop(out);
     assert!(listed.unwrap().is_empty());
 
     let bad = clean(&mut Command::new(example("fake_server")))
