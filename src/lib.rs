@@ -42,6 +42,29 @@
 //!
 //! See `README.md` for the defaults (timeouts, retries), `RELIABILITY.md` for what is
 //! guaranteed under failure, and `BENCHMARKS.md` for the cost.
+//!
+//! # How a request flows
+//!
+//! `send()` on a generated builder makes a `reqwest::Request` and hands it to the hand-written
+//! pipeline through progenitor's `exec` hook. Each step has one owner:
+//!
+//! 1. **Preflight** (`src/pipeline.rs`): the operation is looked up in the table `build.rs` read
+//!    off the generated code (`src/operations.rs`), the query is put in its one encoding, and the
+//!    request is checked against the description (`src/validate.rs`, `src/spec.rs`). Bad input
+//!    is never sent.
+//! 2. **Attempt** (`src/pipeline/attempt.rs`): credentials are resolved (`src/auth.rs`,
+//!    `src/provider/`, `src/project.rs`), the request is signed (`src/signer.rs`) and sent to the
+//!    current endpoint (`src/pipeline/endpoints.rs`), and the body is read, bounded.
+//! 3. **Decide** (`src/retry.rs`): one pure function says retry after a wait, or stop.
+//! 4. **Answer** (`src/pipeline/answer.rs`): an error status becomes [`Error`] with that answer's
+//!    status and request id; a success goes on with the body it read.
+//! 5. **Decode** (`src/pipeline/decode.rs`): the generated success arms, rewritten by `build.rs`,
+//!    decode the body once; a body that does not decode becomes [`Error::Decode`] with its status
+//!    and request id.
+//! 6. **Back to the caller** (`src/pipeline/carry.rs`, `src/pipeline/convert.rs`): an error
+//!    travels in the call's own response and `?` takes it out as [`Error`].
+//!
+//! `src/error.rs` depends on none of these; they all depend on it.
 #![warn(missing_docs)]
 
 mod auth;
