@@ -64,7 +64,8 @@
 //! 6. **Back to the caller** (`src/pipeline/carry.rs`, `src/pipeline/convert.rs`): an error
 //!    travels in the call's own response and `?` takes it out as [`Error`].
 //!
-//! `src/error.rs` depends on none of these; they all depend on it.
+//! `src/error.rs` depends on none of these steps except `src/retry.rs`'s list of statuses worth
+//! retrying (a module that depends on nothing); the others all depend on it.
 #![warn(missing_docs)]
 
 mod auth;
