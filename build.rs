@@ -76,8 +76,10 @@ fn generate(name: &str, out_dir: &Path) {
         .generate_tokens(&spec)
         .unwrap_or_else(|e| panic!("progenitor could not generate from {input}: {e}"));
     let mut file: syn::File = syn::parse2(tokens).expect("progenitor emits valid Rust");
-    let table = operation_table(&input, &json, &file);
-    rewrite_generated(&input, &mut file);
+    let mut sends = Vec::new();
+    collect_sends(&file.items, &mut sends);
+    let table = operation_table(&input, &json, &sends);
+    rewrite_generated(&input, &mut file, &sends);
     // progenitor's usage snippets are marked `ignore`; as `text` they are not counted as
     // skipped doctests.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
@@ -132,10 +134,8 @@ struct Generated {
     decoded: Vec<u16>,
 }
 
-/// Emits the operation table (see the module docs) from the generated `file`.
-fn operation_table(input: &str, spec: &serde_json::Value, file: &syn::File) -> String {
-    let mut found = Vec::new();
-    collect_sends(&file.items, &mut found);
+/// Emits the operation table (see the module docs) from the generated `send`s.
+fn operation_table(input: &str, spec: &serde_json::Value, found: &[Generated]) -> String {
     let mut entries = Vec::new();
     for (index, g) in found.iter().enumerate() {
         let op = spec
@@ -260,7 +260,7 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
 /// `send` to `crate::pipeline::decode(response).await` (see the module docs), and removes the
 /// `api-version` header each `send` adds (CodeArts defines none). Stops the build if the arms
 /// that decode a success body, or the headers, are not all found.
-fn rewrite_generated(input: &str, file: &mut syn::File) {
+fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
 
@@ -324,8 +324,6 @@ fn rewrite_generated(input: &str, file: &mut syn::File) {
             }
         }
     }
-    let mut found = Vec::new();
-    collect_sends(&file.items, &mut found);
     let sends = found.len();
     let expected: usize = found.iter().map(|g| g.decoded.len()).sum();
     let mut rewrite = Rewrite {
