@@ -12,7 +12,7 @@ use std::{
 
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use reqwest::header::{HOST, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HOST, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 
 /// The algorithm name that starts the `Authorization` header and the string to sign.
@@ -160,13 +160,20 @@ fn authorization_with(
     mac.update(date.as_bytes());
     mac.update(b"\n");
     mac.update(hex_of(&Sha256::digest(canonical.as_bytes()), &mut hex));
-    let mut out = String::with_capacity(96 + access_key.len() + signed_headers.len());
+    const PARTS: [&str; 3] = [" Access=", ", SignedHeaders=", ", Signature="];
+    // Exactly as long as it will be: the header value then takes the buffer as it is.
+    let len = ALGORITHM.len()
+        + PARTS.iter().map(|p| p.len()).sum::<usize>()
+        + access_key.len()
+        + signed_headers.len()
+        + 64;
+    let mut out = String::with_capacity(len);
     out.push_str(ALGORITHM);
-    out.push_str(" Access=");
+    out.push_str(PARTS[0]);
     out.push_str(access_key);
-    out.push_str(", SignedHeaders=");
+    out.push_str(PARTS[1]);
     out.push_str(signed_headers);
-    out.push_str(", Signature=");
+    out.push_str(PARTS[2]);
     push_hex(&mut out, &mac.finalize().into_bytes());
     out
 }
@@ -175,38 +182,33 @@ fn authorization_with(
 pub fn canonical_request(input: &SigningInput<'_>) -> (String, String) {
     let body_hash = (!input.body.is_empty()).then(|| Sha256::digest(input.body).into());
     let query = canonical_query(input.query);
-    let headers = input
+    let owned: Vec<(String, &str)> = input
         .headers
         .iter()
-        .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)));
-    canonical_parts(input.method, input.path, &query, headers, body_hash)
+        .filter(|(n, _)| !n.contains('_'))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.trim()))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let (canonical, signed) =
+        canonical_parts(input.method, input.path, &query, &mut headers, body_hash);
+    let signed_headers = canonical[signed].to_owned();
+    (canonical, signed_headers)
 }
 
-/// `query` is already canonical; `body_hash` is `None` for an empty body.
-fn canonical_parts<'a>(
+/// `query` is already canonical; `headers` are the headers to sign, with lower-case names and
+/// trimmed values, in any order; `body_hash` is `None` for an empty body. Returns the canonical
+/// request and where the signed-header list is within it.
+fn canonical_parts(
     method: &str,
     path: &str,
     query: &str,
-    headers: impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+    headers: &mut [(&str, &str)],
     body_hash: Option<[u8; 32]>,
-) -> (String, String) {
-    let mut headers: Vec<(Cow<'a, str>, Cow<'a, str>)> = headers
-        .filter(|(n, _)| !n.contains('_'))
-        .map(|(n, v)| match n.bytes().any(|b| b.is_ascii_uppercase()) {
-            true => (Cow::Owned(n.to_ascii_lowercase()), v),
-            false => (n, v),
-        })
-        .collect();
-    headers.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.trim().cmp(b.1.trim())));
-    headers.dedup_by(|a, b| a.0 == b.0);
-    let mut signed_headers = String::with_capacity(headers.len() * 16);
-    for (i, (name, _)) in headers.iter().enumerate() {
-        if i > 0 {
-            signed_headers.push(';');
-        }
-        signed_headers.push_str(name);
-    }
-    let mut canonical = String::with_capacity(320 + 2 * path.len() + query.len());
+) -> (String, std::ops::Range<usize>) {
+    headers.sort_unstable();
+    let mut canonical = String::with_capacity(
+        method.len() + 2 * path.len() + query.len() + 80 + headers.len() * 48,
+    );
     for b in method.bytes() {
         canonical.push(b.to_ascii_uppercase() as char);
     }
@@ -215,20 +217,36 @@ fn canonical_parts<'a>(
     canonical.push('\n');
     canonical.push_str(query);
     canonical.push('\n');
-    for (name, value) in &headers {
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(value.trim());
-        canonical.push('\n');
+    // A name that appears more than once is signed once, with its first value in order.
+    let mut last = None;
+    for &(name, value) in headers.iter() {
+        if last != Some(name) {
+            canonical.push_str(name);
+            canonical.push(':');
+            canonical.push_str(value);
+            canonical.push('\n');
+            last = Some(name);
+        }
     }
     canonical.push('\n');
-    canonical.push_str(&signed_headers);
+    let start = canonical.len();
+    let mut last = None;
+    for &(name, _) in headers.iter() {
+        if last != Some(name) {
+            if last.is_some() {
+                canonical.push(';');
+            }
+            canonical.push_str(name);
+            last = Some(name);
+        }
+    }
+    let signed = start..canonical.len();
     canonical.push('\n');
     match body_hash {
         Some(hash) => push_hex(&mut canonical, &hash),
         None => canonical.push_str(EMPTY_SHA256),
     }
-    (canonical, signed_headers)
+    (canonical, signed)
 }
 
 /// Decodes the path, re-encodes each segment per RFC 3986 and ends it with `/`.
@@ -351,39 +369,66 @@ impl Signer {
         };
         let (host, date) = self.cached_values(request.url(), now)?;
         let headers = request.headers_mut();
-        headers.remove(reqwest::header::AUTHORIZATION);
         headers.insert(HOST, host);
         headers.insert(X_SDK_DATE, date.clone());
-        // Header names are already lower-case; values that are not text are signed lossily, as
-        // the gateway reads them the same way.
-        let url = request.url();
-        let headers = request.headers().iter().map(|(n, v)| {
-            let value = match v.to_str() {
-                Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(v.as_bytes()),
-            };
-            (Cow::Borrowed(n.as_str()), value)
-        });
-        let (canonical_request, signed_headers) = canonical_parts(
-            request.method().as_str(),
-            url.path(),
-            url.query().unwrap_or(""),
-            headers,
-            body_hash,
-        );
+        let (canonical_request, signed) = self.canonical(request, body_hash);
         let authorization = authorization_with(
             &self.access_key,
             self.mac.clone(),
             date.to_str().unwrap_or_default(),
             &canonical_request,
-            &signed_headers,
+            &canonical_request[signed],
         );
         let mut value = shared_value(authorization).ok_or("invalid access key")?;
         value.set_sensitive(true);
-        request
-            .headers_mut()
-            .insert(reqwest::header::AUTHORIZATION, value);
+        request.headers_mut().insert(AUTHORIZATION, value);
         Ok(canonical_request)
+    }
+
+    /// The canonical request of `request` (its `Authorization`, if any, is not signed) and
+    /// where its signed-header list is.
+    fn canonical(
+        &self,
+        request: &reqwest::Request,
+        body_hash: Option<[u8; 32]>,
+    ) -> (String, std::ops::Range<usize>) {
+        // Header names are lower-case already. Values are almost always text: then the headers
+        // are listed on the stack; a value that is not text is signed lossily, as the gateway
+        // reads it the same way.
+        const ON_STACK: usize = 24;
+        let (url, map) = (request.url(), request.headers());
+        let signed = |n: &HeaderName| n != AUTHORIZATION && !n.as_str().contains('_');
+        let parts = |headers: &mut [(&str, &str)]| {
+            let method = request.method().as_str();
+            let query = url.query().unwrap_or("");
+            canonical_parts(method, url.path(), query, headers, body_hash)
+        };
+        let texts = map.iter().filter(|(n, _)| signed(n)).map(|(n, v)| {
+            let text = v.to_str().ok().map(str::trim);
+            (n.as_str(), text)
+        });
+        let mut list = [("", ""); ON_STACK];
+        let mut count = 0;
+        for (name, text) in texts {
+            match text {
+                Some(text) if count < ON_STACK => list[count] = (name, text),
+                _ => {
+                    count = usize::MAX;
+                    break;
+                }
+            }
+            count += 1;
+        }
+        if count != usize::MAX {
+            return parts(&mut list[..count]);
+        }
+        let lossy: Vec<(&str, Cow<'_, str>)> = map
+            .iter()
+            .filter(|(n, _)| signed(n))
+            .map(|(n, v)| (n.as_str(), String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        let mut list: Vec<(&str, &str)> = lossy.iter().map(|(n, v)| (*n, v.trim())).collect();
+        parts(&mut list)
     }
 
     /// `Host` for `url` and `X-Sdk-Date` for `now`, made anew only when they change.

@@ -182,3 +182,93 @@ fn port_is_part_of_the_host_header() {
         "example.com"
     );
 }
+
+/// The `Signer` lists a request's headers its own way (on the stack, lossily only when a value
+/// is not text); it must sign what the one-shot `sign` signs from the same headers.
+#[test]
+fn signer_signs_the_same_as_sign_whatever_the_headers() {
+    let secret = b"SKEXAMPLE";
+    let cases: Vec<Vec<(&str, Vec<u8>)>> = vec![
+        vec![],
+        vec![("content-type", b"application/json".to_vec())],
+        // Repeated names (signed once, with the smallest value), untrimmed values, an
+        // underscore, a value that is not text, and an `Authorization` from an earlier signing.
+        vec![
+            ("x-b", b"2".to_vec()),
+            ("x-a", b" 1 ".to_vec()),
+            ("x-b", b"1".to_vec()),
+            ("x_skip", b"no".to_vec()),
+            ("x-bin", vec![b'a', 0xff, b'b']),
+            ("authorization", b"SDK-HMAC-SHA256 old".to_vec()),
+        ],
+        // More headers than fit on the stack.
+        (0..40)
+            .map(|i| {
+                (
+                    ["x-h0", "x-h1", "x-h2", "x-h3"][i % 4],
+                    vec![b'a' + i as u8 % 26],
+                )
+            })
+            .collect(),
+    ];
+    for (i, headers) in cases.into_iter().enumerate() {
+        let url = format!("https://{HOST}/v4/repositories/1/hooks?a=1&b=2");
+        let mut req = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
+        for (name, value) in &headers {
+            req.headers_mut().append(
+                HeaderName::from_static(name),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        *req.body_mut() = Some(vec![b'x'; i * 100].into());
+        let canonical = Signer::new("AKEXAMPLE", secret)
+            .sign(&mut req, fixed_now())
+            .unwrap();
+
+        let texts: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter(|(n, _)| *n != "authorization")
+            .map(|(n, v)| {
+                let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_owned(), v)
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = texts.iter().map(|(n, v)| (&**n, &**v)).collect();
+        let expected = sign(
+            "AKEXAMPLE",
+            secret,
+            DATE,
+            &SigningInput {
+                method: "POST",
+                path: "/v4/repositories/1/hooks",
+                query: "a=1&b=2",
+                headers: &pairs,
+                body: &vec![b'x'; i * 100],
+            },
+        );
+        assert_eq!(canonical, expected.canonical_request, "case {i}");
+        assert_eq!(
+            req.headers()["authorization"],
+            expected.authorization,
+            "case {i}"
+        );
+    }
+}
+
+#[test]
+fn repeated_header_names_are_signed_once_with_the_smallest_value() {
+    let headers = [("X-A", "2"), ("x-a", "1"), ("Host", "h")];
+    let (canonical, signed) = canonical_request(&SigningInput {
+        method: "GET",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body: b"",
+    });
+    assert_eq!(signed, "host;x-a");
+    assert!(
+        canonical.starts_with("GET\n/\n\nhost:h\nx-a:1\n\nhost;x-a\n"),
+        "{canonical}"
+    );
+}
