@@ -464,8 +464,12 @@ impl std::fmt::Debug for Signer {
 
 /// Rewrites the URL's query into its canonical form (sorted, RFC 3986), as the official SDK sends it.
 pub fn canonicalize_query(url: &mut reqwest::Url) {
-    let canonical = url.query().map(canonical_query).unwrap_or_default();
-    url.set_query((!canonical.is_empty()).then_some(canonical.as_str()));
+    // Most URLs have no query, or one already canonical: they are left as they are.
+    let Some(query) = url.query() else { return };
+    let canonical = canonical_query(query);
+    if canonical.is_empty() || canonical != query {
+        url.set_query((!canonical.is_empty()).then_some(canonical.as_str()));
+    }
 }
 
 /// `host[:port]` as the `Host` header carries it (the port only when not the scheme's default).
