@@ -78,7 +78,7 @@ impl Pipeline {
             // cannot be cloned (a stream; generated requests never have one) is sent once.
             let another = attempt < shared.retry.attempts() || skew_resend || fallbacks > 0;
             let (mut req, last) = match original.take() {
-                Some(r) if another => match r.try_clone() {
+                Some(r) if another => match copy(&r) {
                     Some(copy) => {
                         original = Some(r);
                         (copy, false)
@@ -229,5 +229,74 @@ impl Pipeline {
             body: first.unwrap_or_else(|| more.freeze()),
             too_large,
         })
+    }
+}
+
+/// A copy of `request` for a later attempt, or `None` when its body is a stream.
+///
+/// Not `reqwest::Request::try_clone`: that one makes a map of extensions for the timeout, then
+/// replaces it with a copy of the original's, three allocations for nothing. A generated request
+/// carries nothing in its extensions but the timeout, which is copied here. The body's bytes are
+/// copied (reqwest does not let its body be shared outside the crate); a generated body is a
+/// small JSON document.
+fn copy(request: &reqwest::Request) -> Option<reqwest::Request> {
+    let body = match request.body() {
+        Some(body) => Some(Bytes::copy_from_slice(body.as_bytes()?).into()),
+        None => None,
+    };
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    *copy.body_mut() = body;
+    Some(copy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy;
+
+    #[test]
+    fn a_copy_is_the_same_request() {
+        let mut request = reqwest::Request::new(
+            reqwest::Method::PUT,
+            "https://h.example/v4/x?a=1".parse().unwrap(),
+        );
+        request
+            .headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        request.headers_mut().append(
+            "x-a",
+            reqwest::header::HeaderValue::from_bytes(b"\xff").unwrap(),
+        );
+        *request.version_mut() = reqwest::Version::HTTP_2;
+        *request.timeout_mut() = Some(std::time::Duration::from_millis(1500));
+        *request.body_mut() = Some(b"{\"k\":1}".to_vec().into());
+        let c = copy(&request).unwrap();
+        assert_eq!(c.method(), request.method());
+        assert_eq!(c.url(), request.url());
+        assert_eq!(c.headers(), request.headers());
+        assert_eq!(c.version(), reqwest::Version::HTTP_2);
+        assert_eq!(c.timeout(), Some(&std::time::Duration::from_millis(1500)));
+        assert_eq!(c.body().unwrap().as_bytes(), Some(&b"{\"k\":1}"[..]));
+
+        let plain =
+            reqwest::Request::new(reqwest::Method::GET, "https://h.example/".parse().unwrap());
+        let c = copy(&plain).unwrap();
+        assert!(c.timeout().is_none() && c.body().is_none());
+    }
+
+    #[test]
+    fn a_streaming_body_is_not_copied() {
+        let mut request =
+            reqwest::Request::new(reqwest::Method::PUT, "https://h.example/".parse().unwrap());
+        let stream =
+            http_body_util::StreamBody::new(futures_util::stream::iter([Ok::<_, std::io::Error>(
+                http_body::Frame::data(bytes::Bytes::from("x")),
+            )]));
+        *request.body_mut() = Some(reqwest::Body::wrap(stream));
+        assert!(copy(&request).is_none());
     }
 }
