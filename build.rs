@@ -257,9 +257,11 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
 }
 
 /// Rewrites every `2xx => ResponseValue::from_response(response).await` arm of a generated
-/// `send` to `crate::pipeline::decode(response).await` (see the module docs), and removes the
-/// `api-version` header each `send` adds (CodeArts defines none). Stops the build if the arms
-/// that decode a success body, or the headers, are not all found.
+/// `send` to `crate::pipeline::decode(response).await` (see the module docs), removes the
+/// `api-version` header each `send` adds (CodeArts defines none), and writes each path parameter
+/// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
+/// (the same encoding, without two strings per parameter). Stops the build if the arms that
+/// decode a success body, the headers, or the path parameters are not all found.
 fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
@@ -268,8 +270,46 @@ fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
         success: usize,
         other: usize,
         api_version: usize,
+        segments: usize,
     }
     impl VisitMut for Rewrite {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            use syn::{Expr, Token, punctuated::Punctuated};
+            let Expr::Macro(m) = expr else {
+                return syn::visit_mut::visit_expr_mut(self, expr);
+            };
+            if !m.mac.path.is_ident("format") {
+                return;
+            }
+            let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+            let Ok(mut args) = m.mac.parse_body_with(parser) else {
+                return;
+            };
+            let mut changed = false;
+            for arg in args.iter_mut() {
+                // `encode_path(&value.to_string())` becomes `crate::pipeline::Segment(&value)`.
+                let Expr::Call(call) = arg else { continue };
+                let is_encode =
+                    matches!(&*call.func, Expr::Path(p) if p.path.is_ident("encode_path"));
+                let [Expr::Reference(reference)] = call.args.iter().collect::<Vec<_>>()[..] else {
+                    continue;
+                };
+                let Expr::MethodCall(to_string) = &*reference.expr else {
+                    continue;
+                };
+                if is_encode && to_string.method == "to_string" && to_string.args.is_empty() {
+                    let value = &to_string.receiver;
+                    *arg = syn::parse_quote!(crate::pipeline::Segment(&#value));
+                    self.segments += 1;
+                    changed = true;
+                }
+            }
+            if changed {
+                // Written into one buffer sized for a URL, not grown piece by piece.
+                *expr = syn::parse_quote!(crate::pipeline::url(format_args!(#args)));
+            }
+        }
+
         fn visit_block_mut(&mut self, block: &mut syn::Block) {
             let before = block.stmts.len();
             block.stmts.retain(|stmt| {
@@ -330,8 +370,20 @@ fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
         success: 0,
         other: 0,
         api_version: 0,
+        segments: 0,
     };
     rewrite.visit_file_mut(file);
+    let left = file
+        .to_token_stream()
+        .to_string()
+        .matches("encode_path (")
+        .count();
+    assert!(
+        rewrite.segments > 0 && left == 0,
+        "{input}: {} path parameters were rewritten to `Segment` and {left} still call \
+         `encode_path`: has progenitor changed how it builds URLs?",
+        rewrite.segments
+    );
     assert_eq!(
         rewrite.api_version, sends,
         "{input}: each of the {sends} sends should add one `api-version` header"

@@ -28,9 +28,11 @@ mod carry;
 mod convert;
 mod decode;
 mod endpoints;
+mod segment;
 
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
+pub(crate) use segment::{Segment, url};
 
 use std::{fmt, sync::Arc, time::Duration};
 
