@@ -163,7 +163,9 @@ fn check_enum(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
 /// `minLength` and `maxLength`, in characters.
 fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
     let (min, max) = (rules.min_length, rules.max_length);
-    if min.is_none() && max.is_none() {
+    // A character is one to four bytes: most strings pass on their byte length alone.
+    let bytes = s.len() as u64;
+    if max.is_none_or(|max| bytes <= max) && min.is_none_or(|min| bytes >= 4 * min) {
         return Ok(());
     }
     let len = s.chars().count() as u64;
