@@ -31,25 +31,6 @@ fn answer(pq: &str) -> (u16, String, Option<usize>) {
     (status, support::webhook_json(1), None)
 }
 
-/// About 1 KB of JSON once encoded.
-fn params_1kb() -> types::WebhookParamsDto {
-    types::WebhookParamsDto {
-        url: Some(format!("https://ci.example.com/hooks/{}", "p".repeat(200))),
-        name: Some("benchmark".into()),
-        description: Some("d".repeat(190)),
-        push_events: Some(true),
-        push_events_branch_regex_filter: Some(format!("^(main|release/{})$", "r".repeat(150))),
-        tag_push_events: Some(true),
-        merge_requests_events: Some(true),
-        note_events: Some(false),
-        note_plain_text_filter: (0..5)
-            .map(|i| format!("/retest-{i}-{}", "n".repeat(20)))
-            .collect(),
-        token: Some("t".repeat(30)),
-        token_type: Some("X-Repo-Token".into()),
-    }
-}
-
 /// Headers as the full client sends them, signed once: the raw side does not sign per request.
 fn signed_headers(
     method: reqwest::Method,
@@ -209,7 +190,7 @@ fn main() {
     let base = format!("http://{addr}");
     let put_url = format!("{base}/v4/repositories/1/hooks/1");
     let get_url = format!("{base}/v4/projects/{PROJECT}/hooks/1");
-    let body = serde_json::to_vec(&params_1kb()).unwrap();
+    let body = serde_json::to_vec(&support::params_1kb()).unwrap();
     println!(
         "{} rounds per side, interleaved; body {} bytes",
         ROUNDS,
@@ -263,7 +244,7 @@ fn main() {
                         .update_repository_webhook()
                         .repository_id(1)
                         .hook_id(1)
-                        .body(params_1kb())
+                        .body(support::params_1kb())
                         .send()
                         .await;
                     black_box(r.unwrap());
@@ -274,7 +255,7 @@ fn main() {
                         reqwest::Method::PUT,
                         put_url.clone(),
                         put_headers,
-                        Some(serde_json::to_vec(&params_1kb()).unwrap()),
+                        Some(serde_json::to_vec(&support::params_1kb()).unwrap()),
                         sign,
                     )
                 },

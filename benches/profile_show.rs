@@ -1,6 +1,7 @@
-//! A fixed workload for counting instructions: 3,000 `ShowProjectWebhook` calls, through the
-//! full client or (with `RAW=1`) through raw reqwest that signs with a kept `Signer` and decodes
-//! into the same generated type, against the same in-process loopback server. Run under
+//! A fixed workload for counting instructions: 3,000 `ShowProjectWebhook` calls (with
+//! `UPDATE=1`, `UpdateRepositoryWebhook` calls with `compare.rs`'s 1 KB body), through the full
+//! client or (with `RAW=1`) through raw reqwest that signs with a kept `Signer` and decodes into
+//! the same generated type, against the same in-process loopback server. Run under
 //! callgrind and compare the two totals (instruction counts repeat exactly, whatever the
 //! machine's load; see BENCHMARKS.md):
 //!
@@ -25,8 +26,14 @@ use codearts_webhooks::{
 const CALLS: usize = 3_000;
 const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
 
-fn answer(_pq: &str) -> (u16, String, Option<usize>) {
-    (200, support::webhook_json(1), None)
+/// `UpdateRepositoryWebhook` answers 201, as `compare.rs`'s server does.
+fn answer(pq: &str) -> (u16, String, Option<usize>) {
+    let status = if pq.starts_with("/v4/repositories/") {
+        201
+    } else {
+        200
+    };
+    (status, support::webhook_json(1), None)
 }
 
 fn main() {
@@ -57,9 +64,34 @@ fn main() {
         .unwrap();
     let signer = Signer::new("AK", b"SK");
     let raw = std::env::var_os("RAW").is_some();
+    let update = std::env::var_os("UPDATE").is_some();
     runtime.block_on(async {
         for _ in 0..CALLS {
-            if raw {
+            if update && raw {
+                let mut req = http
+                    .put(format!("{base}/v4/repositories/{}/hooks/{}", 1, 1))
+                    .header("accept", "application/json")
+                    .header("user-agent", "codearts-webhooks-rust/0.1.0")
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&support::params_1kb()).unwrap())
+                    .build()
+                    .unwrap();
+                signer::canonicalize_query(req.url_mut());
+                signer.sign(&mut req, SystemTime::now()).unwrap();
+                let bytes = http.execute(req).await.unwrap().bytes().await.unwrap();
+                black_box(serde_json::from_slice::<WebhookDto>(&bytes).unwrap());
+            } else if update {
+                let hook = client
+                    .repo()
+                    .update_repository_webhook()
+                    .repository_id(1)
+                    .hook_id(1)
+                    .body(support::params_1kb())
+                    .send()
+                    .await
+                    .unwrap();
+                black_box(hook);
+            } else if raw {
                 let mut req = http
                     .get(format!("{base}/v4/projects/{PROJECT}/hooks/{}", 1))
                     .header("accept", "application/json")

@@ -25,6 +25,25 @@ pub fn webhook_json(id: usize) -> String {
     .to_string()
 }
 
+/// The body of the `UpdateRepositoryWebhook` benchmarks: about 1 KB of JSON once encoded.
+pub fn params_1kb() -> codearts_webhooks::repo::types::WebhookParamsDto {
+    codearts_webhooks::repo::types::WebhookParamsDto {
+        url: Some(format!("https://ci.example.com/hooks/{}", "p".repeat(200))),
+        name: Some("benchmark".into()),
+        description: Some("d".repeat(190)),
+        push_events: Some(true),
+        push_events_branch_regex_filter: Some(format!("^(main|release/{})$", "r".repeat(150))),
+        tag_push_events: Some(true),
+        merge_requests_events: Some(true),
+        note_events: Some(false),
+        note_plain_text_filter: (0..5)
+            .map(|i| format!("/retest-{i}-{}", "n".repeat(20)))
+            .collect(),
+        token: Some("t".repeat(30)),
+        token_type: Some("X-Repo-Token".into()),
+    }
+}
+
 /// Serves on its own thread and runtime, so it does not share the client's. Every request gets
 /// `answer(path_and_query)`: status, body, and an optional `X-Total`.
 pub fn serve(answer: fn(&str) -> (u16, String, Option<usize>)) -> SocketAddr {
