@@ -45,8 +45,10 @@
 //!
 //! # How a request flows
 //!
-//! `send()` on a generated builder makes a `reqwest::Request` and hands it to the hand-written
-//! pipeline through progenitor's `exec` hook. Each step has one owner:
+//! `send()` on a generated builder makes a `reqwest::Request` (its URL written with
+//! `src/pipeline/segment.rs`, which `build.rs` puts in place of progenitor's path encoding) and
+//! hands it to the hand-written pipeline through progenitor's `exec` hook. Each step has one
+//! owner:
 //!
 //! 1. **Preflight** (`src/pipeline.rs`): the operation is looked up in the table `build.rs` read
 //!    off the generated code (`src/operations.rs`), the query is put in its one encoding, and the

@@ -245,7 +245,13 @@ fn copy(request: &reqwest::Request) -> Option<reqwest::Request> {
         None => None,
     };
     let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
+    // Room for what every attempt adds (user agent, host, date, authorization or token): a
+    // cloned map has none, and would grow three times.
+    let headers = copy.headers_mut();
+    headers.reserve(request.headers().len() + 4);
+    for (name, value) in request.headers() {
+        headers.append(name, value.clone());
+    }
     *copy.version_mut() = request.version();
     if let Some(timeout) = request.timeout() {
         *copy.timeout_mut() = Some(*timeout);
