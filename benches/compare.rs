@@ -22,15 +22,6 @@ const SK: &str = "bench-secret-key";
 const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
 const ROUNDS: usize = 31;
 
-fn answer(pq: &str) -> (u16, String, Option<usize>) {
-    let status = if pq.starts_with("/v4/repositories/") {
-        201
-    } else {
-        200
-    };
-    (status, support::webhook_json(1), None)
-}
-
 /// Headers as the full client sends them, signed once: the raw side does not sign per request.
 fn signed_headers(
     method: reqwest::Method,
@@ -186,7 +177,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let addr = support::serve(answer);
+    let addr = support::serve(support::webhook_answer);
     let base = format!("http://{addr}");
     let put_url = format!("{base}/v4/repositories/1/hooks/1");
     let get_url = format!("{base}/v4/projects/{PROJECT}/hooks/1");

@@ -26,22 +26,12 @@ use codearts_webhooks::{
 const CALLS: usize = 3_000;
 const PROJECT: &str = "a642c851d4dc4853b595e5c8a5e56df7";
 
-/// `UpdateRepositoryWebhook` answers 201, as `compare.rs`'s server does.
-fn answer(pq: &str) -> (u16, String, Option<usize>) {
-    let status = if pq.starts_with("/v4/repositories/") {
-        201
-    } else {
-        200
-    };
-    (status, support::webhook_json(1), None)
-}
-
 fn main() {
     // `cargo bench` runs every bench; this one is meant for callgrind only.
     if std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let addr = support::serve(answer);
+    let addr = support::serve(support::webhook_answer);
     let base = format!("http://{addr}");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -67,13 +57,17 @@ fn main() {
     let update = std::env::var_os("UPDATE").is_some();
     runtime.block_on(async {
         for _ in 0..CALLS {
-            if update && raw {
-                let mut req = http
-                    .put(format!("{base}/v4/repositories/{}/hooks/{}", 1, 1))
+            if raw {
+                let req = if update {
+                    http.put(format!("{base}/v4/repositories/{}/hooks/{}", 1, 1))
+                        .header("content-type", "application/json")
+                        .body(serde_json::to_vec(&support::params_1kb()).unwrap())
+                } else {
+                    http.get(format!("{base}/v4/projects/{PROJECT}/hooks/{}", 1))
+                };
+                let mut req = req
                     .header("accept", "application/json")
                     .header("user-agent", "codearts-webhooks-rust/0.1.0")
-                    .header("content-type", "application/json")
-                    .body(serde_json::to_vec(&support::params_1kb()).unwrap())
                     .build()
                     .unwrap();
                 signer::canonicalize_query(req.url_mut());
@@ -91,17 +85,6 @@ fn main() {
                     .await
                     .unwrap();
                 black_box(hook);
-            } else if raw {
-                let mut req = http
-                    .get(format!("{base}/v4/projects/{PROJECT}/hooks/{}", 1))
-                    .header("accept", "application/json")
-                    .header("user-agent", "codearts-webhooks-rust/0.1.0")
-                    .build()
-                    .unwrap();
-                signer::canonicalize_query(req.url_mut());
-                signer.sign(&mut req, SystemTime::now()).unwrap();
-                let bytes = http.execute(req).await.unwrap().bytes().await.unwrap();
-                black_box(serde_json::from_slice::<WebhookDto>(&bytes).unwrap());
             } else {
                 let hook = client
                     .repo()

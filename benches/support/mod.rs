@@ -44,6 +44,17 @@ pub fn params_1kb() -> codearts_webhooks::repo::types::WebhookParamsDto {
     }
 }
 
+/// The answer of `compare.rs` and `profile_show.rs`: a webhook, with 201 for the repository
+/// operations (`UpdateRepositoryWebhook` answers 201) and 200 for the others.
+pub fn webhook_answer(pq: &str) -> (u16, String, Option<usize>) {
+    let status = if pq.starts_with("/v4/repositories/") {
+        201
+    } else {
+        200
+    };
+    (status, webhook_json(1), None)
+}
+
 /// Serves on its own thread and runtime, so it does not share the client's. Every request gets
 /// `answer(path_and_query)`: status, body, and an optional `X-Total`.
 pub fn serve(answer: fn(&str) -> (u16, String, Option<usize>)) -> SocketAddr {
