@@ -260,8 +260,9 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
 /// `send` to `crate::pipeline::decode(response).await` (see the module docs), removes the
 /// `api-version` header each `send` adds (CodeArts defines none), and writes each path parameter
 /// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
-/// (the same encoding, without two strings per parameter). Stops the build if the arms that
-/// decode a success body, the headers, or the path parameters are not all found.
+/// (the same encoding, without two strings per parameter), and leaves a builder's unset value as an
+/// empty error until `send` finds it unset (the same message, without a string per parameter
+/// for every call). Stops the build if any of these is not found everywhere.
 fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
@@ -271,10 +272,48 @@ fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
         other: usize,
         api_version: usize,
         segments: usize,
+        unset: usize,
+        invalid_request: usize,
     }
     impl VisitMut for Rewrite {
+        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+            // `name: Err("name was not initialized".to_string())` in a builder's `new()`
+            // becomes `name: Err(String::new())`, which does not allocate; `send` writes the
+            // same message if the value is still unset (`unset_message` below).
+            if let syn::Member::Named(name) = &field.member {
+                let unset = format!("Err (\"{name} was not initialized\" . to_string ())");
+                if field.expr.to_token_stream().to_string() == unset {
+                    field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+                    self.unset += 1;
+                    return;
+                }
+            }
+            syn::visit_mut::visit_field_value_mut(self, field);
+        }
+
         fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
             use syn::{Expr, Token, punctuated::Punctuated};
+            if let Expr::MethodCall(call) = expr
+                && call.method == "map_err"
+                && call.args.len() == 1
+                && call.args[0].to_token_stream().to_string() == "Error :: InvalidRequest"
+            {
+                // `name.map_err(Error::InvalidRequest)` (perhaps after `.and_then(…)`) in `send`.
+                let mut root = &*call.receiver;
+                while let Expr::MethodCall(inner) = root {
+                    root = &inner.receiver;
+                }
+                if let Expr::Path(path) = root
+                    && let Some(name) = path.path.get_ident()
+                {
+                    let name = name.to_string();
+                    call.args[0] = syn::parse_quote!(
+                        |e| Error::InvalidRequest(crate::pipeline::unset_message(e, #name))
+                    );
+                    self.invalid_request += 1;
+                }
+                return syn::visit_mut::visit_expr_mut(self, expr);
+            }
             let Expr::Macro(m) = expr else {
                 return syn::visit_mut::visit_expr_mut(self, expr);
             };
@@ -371,13 +410,21 @@ fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
         other: 0,
         api_version: 0,
         segments: 0,
+        unset: 0,
+        invalid_request: 0,
     };
     rewrite.visit_file_mut(file);
-    let left = file
-        .to_token_stream()
-        .to_string()
-        .matches("encode_path (")
-        .count();
+    let tokens = file.to_token_stream().to_string();
+    let left = tokens.matches("encode_path (").count();
+    let unset_left = tokens.matches("was not initialized").count();
+    let invalid_left = tokens.matches("map_err (Error :: InvalidRequest)").count();
+    assert!(
+        rewrite.unset > 0 && unset_left == 0 && rewrite.invalid_request > 0 && invalid_left == 0,
+        "{input}: {} unset builder values and {} builder errors were rewritten, {unset_left} \
+         and {invalid_left} were not: has progenitor changed its builders?",
+        rewrite.unset,
+        rewrite.invalid_request
+    );
     assert!(
         rewrite.segments > 0 && left == 0,
         "{input}: {} path parameters were rewritten to `Segment` and {left} still call \

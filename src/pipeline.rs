@@ -30,6 +30,7 @@ mod decode;
 mod endpoints;
 mod segment;
 
+pub(crate) use convert::unset_message;
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
 pub(crate) use segment::{Segment, url};

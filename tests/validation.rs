@@ -357,6 +357,17 @@ async fn bad_values_fail_before_sending_and_name_field_and_rule() {
             invalid(r.show_group_webhook().group_id(1).send().await),
             ("hook_id", "is required"),
         ),
+        // A value the builder cannot take keeps its own message, not "is required".
+        (
+            invalid(
+                r.show_group_webhook()
+                    .group_id(1)
+                    .hook_id(u64::MAX)
+                    .send()
+                    .await,
+            ),
+            ("hook_id", "has the wrong type"),
+        ),
     ];
     for ((field, rule), (want_field, want_rule)) in &cases {
         assert_eq!((field.as_str(), rule.as_str()), (*want_field, *want_rule));

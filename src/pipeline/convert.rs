@@ -70,6 +70,16 @@ from_generated!(
     crate::check::types::ErrorResponse
 );
 
+/// The message of a generated builder's value: `build.rs` makes a value not set yet an empty
+/// message, so that each builder does not make one string per parameter; `send` asks for the
+/// message only when a value is wrong or missing, and then it reads as progenitor wrote it.
+pub(crate) fn unset_message(message: String, field: &str) -> String {
+    match message.is_empty() {
+        true => format!("{field} was not initialized"),
+        false => message,
+    }
+}
+
 /// Turns a generated builder's message into an input error that names the field.
 ///
 /// The generated builders say `"hook_id was not initialized"` or
