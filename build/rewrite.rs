@@ -1,0 +1,192 @@
+//! The changes `build.rs` makes to what progenitor generated (see its module docs), each checked
+//! to apply to every operation.
+
+use crate::Generated;
+
+/// Rewrites every `2xx => ResponseValue::from_response(response).await` arm of a generated
+/// `send` to `crate::pipeline::decode(response).await` (see the module docs), removes the
+/// `api-version` header each `send` adds (CodeArts defines none), and writes each path parameter
+/// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
+/// (the same encoding, without two strings per parameter), and leaves a builder's unset value as an
+/// empty error until `send` finds it unset (the same message, without a string per parameter
+/// for every call). Stops the build if any of these is not found everywhere.
+pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
+    use quote::ToTokens;
+    use syn::visit_mut::VisitMut;
+
+    struct Rewrite {
+        success: usize,
+        other: usize,
+        api_version: usize,
+        segments: usize,
+        unset: usize,
+        invalid_request: usize,
+    }
+    impl VisitMut for Rewrite {
+        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+            // `name: Err("name was not initialized".to_string())` in a builder's `new()`
+            // becomes `name: Err(String::new())`, which does not allocate; `send` writes the
+            // same message if the value is still unset (`unset_message` below).
+            if let syn::Member::Named(name) = &field.member {
+                let unset = format!("Err (\"{name} was not initialized\" . to_string ())");
+                if field.expr.to_token_stream().to_string() == unset {
+                    field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+                    self.unset += 1;
+                    return;
+                }
+            }
+            syn::visit_mut::visit_field_value_mut(self, field);
+        }
+
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            use syn::{Expr, Token, punctuated::Punctuated};
+            if let Expr::MethodCall(call) = expr
+                && call.method == "map_err"
+                && call.args.len() == 1
+                && call.args[0].to_token_stream().to_string() == "Error :: InvalidRequest"
+            {
+                // `name.map_err(Error::InvalidRequest)` (perhaps after `.and_then(…)`) in `send`.
+                let mut root = &*call.receiver;
+                while let Expr::MethodCall(inner) = root {
+                    root = &inner.receiver;
+                }
+                if let Expr::Path(path) = root
+                    && let Some(name) = path.path.get_ident()
+                {
+                    let name = name.to_string();
+                    call.args[0] = syn::parse_quote!(
+                        |e| Error::InvalidRequest(crate::pipeline::unset_message(e, #name))
+                    );
+                    self.invalid_request += 1;
+                }
+                return syn::visit_mut::visit_expr_mut(self, expr);
+            }
+            let Expr::Macro(m) = expr else {
+                return syn::visit_mut::visit_expr_mut(self, expr);
+            };
+            if !m.mac.path.is_ident("format") {
+                return;
+            }
+            let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+            let Ok(mut args) = m.mac.parse_body_with(parser) else {
+                return;
+            };
+            let mut changed = false;
+            for arg in args.iter_mut() {
+                // `encode_path(&value.to_string())` becomes `crate::pipeline::Segment(&value)`.
+                let Expr::Call(call) = arg else { continue };
+                let is_encode =
+                    matches!(&*call.func, Expr::Path(p) if p.path.is_ident("encode_path"));
+                let [Expr::Reference(reference)] = call.args.iter().collect::<Vec<_>>()[..] else {
+                    continue;
+                };
+                let Expr::MethodCall(to_string) = &*reference.expr else {
+                    continue;
+                };
+                if is_encode && to_string.method == "to_string" && to_string.args.is_empty() {
+                    let value = &to_string.receiver;
+                    *arg = syn::parse_quote!(crate::pipeline::Segment(&#value));
+                    self.segments += 1;
+                    changed = true;
+                }
+            }
+            if changed {
+                // Written into one buffer sized for a URL, not grown piece by piece.
+                *expr = syn::parse_quote!(crate::pipeline::url(format_args!(#args)));
+            }
+        }
+
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            let before = block.stmts.len();
+            block.stmts.retain(|stmt| {
+                !matches!(stmt, syn::Stmt::Expr(..))
+                    || !stmt
+                        .to_token_stream()
+                        .to_string()
+                        .contains("\"api-version\"")
+            });
+            if block.stmts.len() < before {
+                self.api_version += before - block.stmts.len();
+                // The map it was appended to may now stay empty: made without allocating, and
+                // perhaps never changed.
+                for stmt in &mut block.stmts {
+                    if let syn::Stmt::Local(local) = stmt
+                        && local.pat.to_token_stream().to_string() == "mut header_map"
+                    {
+                        local.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
+                        if let Some(init) = &mut local.init {
+                            *init.expr = syn::parse_quote!(::reqwest::header::HeaderMap::new());
+                        }
+                    }
+                }
+            }
+            syn::visit_mut::visit_block_mut(self, block);
+        }
+
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            let body = arm.body.to_token_stream().to_string();
+            // progenitor writes the arm as a block.
+            let body = body
+                .strip_prefix("{ ")
+                .and_then(|b| b.strip_suffix(" }"))
+                .unwrap_or(&body);
+            let decodes = body == "ResponseValue :: from_response (response) . await";
+            let success = match &arm.pat {
+                syn::Pat::Lit(syn::PatLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                }) => n
+                    .base10_parse::<u16>()
+                    .is_ok_and(|n| (200..300).contains(&n)),
+                _ => false,
+            };
+            match (decodes, success) {
+                (true, true) => {
+                    *arm.body = syn::parse_quote!(crate::pipeline::decode(response).await);
+                    self.success += 1;
+                }
+                (true, false) => self.other += 1,
+                _ => syn::visit_mut::visit_arm_mut(self, arm),
+            }
+        }
+    }
+    let sends = found.len();
+    let expected: usize = found.iter().map(|g| g.decoded.len()).sum();
+    let mut rewrite = Rewrite {
+        success: 0,
+        other: 0,
+        api_version: 0,
+        segments: 0,
+        unset: 0,
+        invalid_request: 0,
+    };
+    rewrite.visit_file_mut(file);
+    let tokens = file.to_token_stream().to_string();
+    let left = tokens.matches("encode_path (").count();
+    let unset_left = tokens.matches("was not initialized").count();
+    let invalid_left = tokens.matches("map_err (Error :: InvalidRequest)").count();
+    assert!(
+        rewrite.unset > 0 && unset_left == 0 && rewrite.invalid_request > 0 && invalid_left == 0,
+        "{input}: {} unset builder values and {} builder errors were rewritten, {unset_left} \
+         and {invalid_left} were not: has progenitor changed its builders?",
+        rewrite.unset,
+        rewrite.invalid_request
+    );
+    assert!(
+        rewrite.segments > 0 && left == 0,
+        "{input}: {} path parameters were rewritten to `Segment` and {left} still call \
+         `encode_path`: has progenitor changed how it builds URLs?",
+        rewrite.segments
+    );
+    assert_eq!(
+        rewrite.api_version, sends,
+        "{input}: each of the {sends} sends should add one `api-version` header"
+    );
+    assert!(
+        rewrite.success == expected && rewrite.other == 0,
+        "{input}: {expected} success arms decode a body, {} were rewritten to decode in the \
+         pipeline and {} other arms decode with progenitor's own code: has progenitor changed?",
+        rewrite.success,
+        rewrite.other
+    );
+}
