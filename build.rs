@@ -21,7 +21,9 @@
 //!   none, and the pipeline would have to take it out again;
 //! - path parameters are percent-encoded as the URL is written (`crate::pipeline::Segment`), and
 //!   a builder's unset value makes its message only when `send` finds it unset: the same
-//!   requests and messages, with fewer strings per call.
+//!   requests and messages, with fewer strings per call;
+//! - a `send` with a body checks the typed body against the description before serializing it
+//!   (`Pipeline::check_body`), instead of the pipeline reading the JSON back.
 
 #[path = "build/rewrite.rs"]
 mod rewrite;

@@ -7,9 +7,10 @@ use crate::Generated;
 /// `send` to `crate::pipeline::decode(response).await` (see the module docs), removes the
 /// `api-version` header each `send` adds (CodeArts defines none), and writes each path parameter
 /// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
-/// (the same encoding, without two strings per parameter), and leaves a builder's unset value as an
+/// (the same encoding, without two strings per parameter), leaves a builder's unset value as an
 /// empty error until `send` finds it unset (the same message, without a string per parameter
-/// for every call). Stops the build if any of these is not found everywhere.
+/// for every call), and has a `send` with a body check it (`Pipeline::check_body`) before it is
+/// serialized. Stops the build if any of these is not found everywhere.
 pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
@@ -21,8 +22,39 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         segments: usize,
         unset: usize,
         invalid_request: usize,
+        bodies: usize,
     }
     impl VisitMut for Rewrite {
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            // In a `send` with a body, right after `let body = …?;`, the body is checked against
+            // the description as the typed value it is, before it is serialized.
+            if f.sig.ident == "send" {
+                let tokens = f.block.to_token_stream().to_string();
+                let name = tokens
+                    .split("operation_id :")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').nth(1))
+                    .map(str::to_owned);
+                let at = f.block.stmts.iter().position(|stmt| {
+                    matches!(stmt, syn::Stmt::Local(local)
+                        if local.pat.to_token_stream().to_string() == "body")
+                });
+                if let (Some(name), Some(at)) = (name, at) {
+                    f.block.stmts.insert(
+                        at + 1,
+                        syn::parse_quote!(
+                            client
+                                .inner
+                                .check_body(&body, #name)
+                                .map_err(Error::UnexpectedResponse)?;
+                        ),
+                    );
+                    self.bodies += 1;
+                }
+            }
+            syn::visit_mut::visit_impl_item_fn_mut(self, f);
+        }
+
         fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
             // `name: Err("name was not initialized".to_string())` in a builder's `new()`
             // becomes `name: Err(String::new())`, which does not allocate; `send` writes the
@@ -159,12 +191,20 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         segments: 0,
         unset: 0,
         invalid_request: 0,
+        bodies: 0,
     };
     rewrite.visit_file_mut(file);
     let tokens = file.to_token_stream().to_string();
     let left = tokens.matches("encode_path (").count();
     let unset_left = tokens.matches("was not initialized").count();
     let invalid_left = tokens.matches("map_err (Error :: InvalidRequest)").count();
+    let serialized = tokens.matches(". json (& body)").count();
+    assert!(
+        rewrite.bodies == serialized,
+        "{input}: {serialized} sends serialize a body and {} check it first: has progenitor \
+         changed how it sends bodies?",
+        rewrite.bodies
+    );
     assert!(
         rewrite.unset > 0 && unset_left == 0 && rewrite.invalid_request > 0 && invalid_left == 0,
         "{input}: {} unset builder values and {} builder errors were rewritten, {unset_left} \

@@ -50,10 +50,11 @@
 //! hands it to the hand-written pipeline through progenitor's `exec` hook. Each step has one
 //! owner:
 //!
-//! 1. **Preflight** (`src/pipeline.rs`): the operation is looked up in the table `build.rs` read
-//!    off the generated code (`src/operations.rs`), the query is put in its one encoding, and the
-//!    request is checked against the description (`src/validate.rs`, `src/spec.rs`). Bad input
-//!    is never sent.
+//! 1. **Preflight** (`src/pipeline.rs`): a body is checked against the description
+//!    (`src/validate.rs`, `src/spec.rs`) as the typed value the generated `send` is about to
+//!    serialize (`build.rs` puts `Pipeline::check_body` there); then the operation is looked up
+//!    in the table `build.rs` read off the generated code (`src/operations.rs`), the query is put
+//!    in its one encoding, and the parameters are checked. Bad input is never sent.
 //! 2. **Attempt** (`src/pipeline/attempt.rs`): credentials are resolved (`src/auth.rs`,
 //!    `src/provider/`, `src/project.rs`), the request is signed (`src/signer.rs`) and sent to the
 //!    current endpoint (`src/pipeline/endpoints.rs`), and the body is read, bounded.

@@ -1,9 +1,12 @@
 //! The one path every request of the generated clients takes, through progenitor's `exec` hook.
 //!
+//! 0. **Body** ([`Pipeline::check_body`]): before a generated `send` serializes a body, it
+//!    checks the typed value against the description (`validate`; build.rs puts the call into
+//!    every `send` that has a body). A failure is carried back like every other (`carry`).
 //! 1. **Preflight** (`exec`): find the operation in the table build.rs read off the generated
 //!    code (`operations`), refuse a service without an endpoint, put the query into the one
 //!    encoding every request uses (RFC 3986, sorted, as the official SDK sends it), and check the
-//!    request against the description (`validate`). Nothing is sent when any of this fails.
+//!    parameters against the description (`validate`). Nothing is sent when any of this fails.
 //! 2. **Attempts** (`attempt`): for each attempt, resolve the credentials (temporary ones are
 //!    fetched or refreshed, `provider::metadata`; a missing project id is looked up once,
 //!    `project`), add the user agent and the credentials (a new signature each time), send to the
@@ -134,8 +137,33 @@ impl Pipeline {
         }
     }
 
-    /// What is checked once per call, before anything is sent.
+    /// What is checked once per call, before anything is sent. (A body was checked before the
+    /// request was built, by [`Pipeline::check_body`].)
     fn preflight(&self, request: &mut reqwest::Request, generated: &str) -> Result<(), Error> {
+        let op = self.operation(generated)?;
+        crate::signer::canonicalize_query(request.url_mut());
+        crate::validate::check_request(op, request)
+    }
+
+    /// Checks a body against the description before the generated `send` serializes it into its
+    /// request: `build.rs` puts this call into every `send` that has a body. The typed value is
+    /// checked as it will be written, so no JSON is read back. A failure is the call's carried
+    /// error, as every failure of the pipeline is (`carry`).
+    // The error is the response the generated `send` hands back as it is (progenitor's
+    // `Error::UnexpectedResponse`), made only when a body breaks a rule.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn check_body<T: serde::Serialize + ?Sized>(
+        &self,
+        body: &T,
+        generated: &str,
+    ) -> Result<(), reqwest::Response> {
+        self.operation(generated)
+            .and_then(|op| crate::validate::check_body(op, body))
+            .map_err(|error| carry::response(error, None))
+    }
+
+    /// The described operation the generated code calls `generated`, if this client can call it.
+    fn operation(&self, generated: &str) -> Result<&'static crate::spec::Operation, Error> {
         let shared = &*self.0;
         let op = operations::find(shared.service, generated).ok_or_else(|| {
             Error::Config(format!(
@@ -146,8 +174,7 @@ impl Pipeline {
         if let Some(missing) = &shared.missing {
             return Err(missing.error(shared.service));
         }
-        crate::signer::canonicalize_query(request.url_mut());
-        crate::validate::check_request(crate::spec::of(shared.service).operation(op), request)
+        Ok(crate::spec::of(shared.service).operation(op))
     }
 }
 
@@ -192,9 +219,10 @@ mod tests {
             .unwrap()
     }
 
-    /// Every operation of the table is checked: a request that breaks its path parameters
-    /// (`0` is below every id's minimum and shorter than a project id) or its body (`[]` where
-    /// an object is described) is refused before sending.
+    /// Every operation of the table is checked before anything is sent: one with a body refuses
+    /// `[]` where an object is described (the check `build.rs` puts into its `send`), one
+    /// without refuses path parameters of `0` (below every id's minimum and shorter than a
+    /// project id) in preflight.
     #[test]
     fn every_operation_is_checked_before_sending() {
         let client = client();
@@ -211,18 +239,24 @@ mod tests {
             ),
         ] {
             for op in operations::table(service) {
-                let path: Vec<&str> = op
-                    .path
-                    .split('/')
-                    .map(|s| if s.starts_with('{') { "0" } else { s })
-                    .collect();
-                let url = format!("{base}{}", path.join("/"));
-                let mut request =
-                    reqwest::Request::new(op.method.parse().unwrap(), url.parse().unwrap());
-                if crate::spec::of(service).operation(op).body.is_some() {
-                    *request.body_mut() = Some(b"[]".to_vec().into());
-                }
-                match pipeline.preflight(&mut request, op.generated) {
+                let refused = if crate::spec::of(service).operation(op).body.is_some() {
+                    let body = serde_json::json!([]);
+                    match pipeline.check_body(&body, op.generated) {
+                        Err(mut carrier) => carry::take(&mut carrier).map_or(Ok(()), Err),
+                        Ok(()) => Ok(()),
+                    }
+                } else {
+                    let path: Vec<&str> = op
+                        .path
+                        .split('/')
+                        .map(|s| if s.starts_with('{') { "0" } else { s })
+                        .collect();
+                    let url = format!("{base}{}", path.join("/"));
+                    let mut request =
+                        reqwest::Request::new(op.method.parse().unwrap(), url.parse().unwrap());
+                    pipeline.preflight(&mut request, op.generated)
+                };
+                match refused {
                     Err(Error::InvalidInput { .. }) => {}
                     other => panic!("{}: {other:?}", op.official),
                 }

@@ -1,15 +1,18 @@
-//! Input checks, run on the final request before it is sent.
+//! Input checks, run before anything is sent: the parameters on the final request
+//! ([`check_request`]), a body on the typed value the generated code is about to serialize
+//! ([`check_body`], which `build.rs` puts into every generated `send` that has a body).
 //!
 //! The rules come from the OpenAPI description itself (lengths, ranges, item counts, enums,
 //! required fields), compiled into [`Rules`]; the few rules the description can only state in
-//! words are [`CrossRule`]s. One walker ([`checker`]) applies them all, in one pass, to a body as
-//! it is read and to each parameter alike.
+//! words are [`CrossRule`]s. One walker ([`checker`]) applies them all, in one pass, to a body
+//! and to each parameter alike.
 
 mod checker;
 
 use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
@@ -17,7 +20,8 @@ use crate::{
     spec::{CrossRule, Kind, Operation, Rules},
 };
 
-/// Checks a request of `op` against the description, naming the first field at fault.
+/// Checks the parameters of a request of `op` against the description, naming the first
+/// parameter at fault.
 pub(crate) fn check_request(op: &Operation, request: &reqwest::Request) -> Result<()> {
     let url = request.url();
     let path = url.path().trim_end_matches('/');
@@ -38,47 +42,45 @@ pub(crate) fn check_request(op: &Operation, request: &reqwest::Request) -> Resul
             Some(raw) => check_param(&param.rules, &raw, &param.name)?,
         }
     }
-    if let Some(rules) = &op.body {
-        let body = request
-            .body()
-            .and_then(|b| b.as_bytes())
-            .unwrap_or_default();
-        checker::check_json(rules, body)?;
-    }
     Ok(())
+}
+
+/// Checks the body of a request of `op`, as the value that will be serialized into it, naming
+/// the first field at fault (`body.url`, `body.subscript_events[0].action`).
+pub(crate) fn check_body<T: Serialize + ?Sized>(op: &Operation, body: &T) -> Result<()> {
+    match &op.body {
+        Some(rules) => checker::check(rules, "body", body),
+        None => Ok(()),
+    }
 }
 
 /// Checks a JSON body of `op` against its schema and its cross-field rules.
 #[cfg(feature = "fake")]
-pub(crate) fn check_body(op: &Operation, body: &[u8]) -> Result<()> {
+pub(crate) fn check_json_body(op: &Operation, body: &[u8]) -> Result<()> {
     match &op.body {
         Some(rules) => checker::check_json(rules, body),
         None => Ok(()),
     }
 }
 
-/// Checks a parameter's text as the JSON scalar its schema describes (no `Value` is built).
+/// Checks a parameter's text as the JSON scalar its schema describes.
 fn check_param(rules: &Rules, raw: &str, field: &str) -> Result<()> {
-    use serde::de::value::{BoolDeserializer, BorrowedStrDeserializer, I64Deserializer};
-    type E = serde_json::Error;
     match rules.kind {
         Some(Kind::Integer) => match raw.parse::<i64>() {
-            Ok(n) => checker::check_value(rules, I64Deserializer::<E>::new(n), field),
+            Ok(n) => checker::check(rules, field, &n),
             Err(_) => Err(Error::invalid(
                 field.to_string(),
                 format!("must be an integer (got {raw:?})"),
             )),
         },
         Some(Kind::Boolean) => match raw {
-            "true" | "false" => {
-                checker::check_value(rules, BoolDeserializer::<E>::new(raw == "true"), field)
-            }
+            "true" | "false" => checker::check(rules, field, &(raw == "true")),
             _ => Err(Error::invalid(
                 field,
                 format!("must be true or false (got {raw:?})"),
             )),
         },
-        _ => checker::check_value(rules, BorrowedStrDeserializer::<E>::new(raw), field),
+        _ => checker::check(rules, field, raw),
     }
 }
 
@@ -262,5 +264,115 @@ fn check_cross(rule: CrossRule, field: &Field<'_>, seen: &dyn Fn(&str) -> Seen) 
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The typed body is checked as it will be serialized; these compare that with checking the
+    //! JSON actually serialized from it, which reaches the same rules through `serde_json::Value`,
+    //! a different `Serialize` (absent members instead of skipped fields, enums as strings).
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{operations, region::Service, repo::types};
+
+    fn both<T: Serialize>(generated: &str, body: &T) -> (Result<()>, Result<()>) {
+        let id = operations::find(Service::Repo, generated).unwrap();
+        let op = crate::spec::of(Service::Repo).operation(id);
+        let typed = check_body(op, body);
+        let json = checker::check_json(
+            op.body.as_ref().unwrap(),
+            &serde_json::to_vec(body).unwrap(),
+        );
+        (typed, json)
+    }
+
+    fn same(generated: &str, body: &(impl Serialize + std::fmt::Debug)) {
+        let (typed, json) = both(generated, body);
+        assert_eq!(
+            typed.as_ref().map_err(ToString::to_string),
+            json.as_ref().map_err(ToString::to_string),
+            "{body:?}"
+        );
+    }
+
+    fn text(max: usize) -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(prop_oneof![
+            "[a-z]{0,8}",
+            proptest::collection::vec(prop_oneof![Just('a'), Just('é'), Just('中')], 0..=max)
+                .prop_map(|cs| cs.into_iter().collect::<String>()),
+        ])
+    }
+
+    proptest! {
+        #[test]
+        fn a_typed_webhook_is_checked_as_its_json(
+            url in text(1100),
+            name in text(220),
+            description in text(520),
+            filter in text(520),
+            token in text(2100),
+            token_type in proptest::option::of(prop_oneof![
+                Just("X-Repo-Token".to_owned()),
+                Just("X-Gitlab-Token".to_owned()),
+                "[A-Za-z-]{0,12}",
+            ]),
+            flags in proptest::array::uniform4(proptest::option::of(any::<bool>())),
+            notes in proptest::collection::vec("[a-z]{0,60}", 0..12),
+        ) {
+            let project = types::WebhookParamsDto {
+                url: url.clone(),
+                name: name.clone(),
+                description: description.clone(),
+                push_events: flags[0],
+                push_events_branch_regex_filter: filter.clone(),
+                tag_push_events: flags[1],
+                merge_requests_events: flags[2],
+                note_events: flags[3],
+                note_plain_text_filter: notes.clone(),
+                token: token.clone(),
+                token_type: token_type.clone(),
+            };
+            same("update_repository_webhook", &project);
+            let group = types::WebhookParamsRequestDto {
+                url: url.unwrap_or_default(),
+                name: name.unwrap_or_default(),
+                description,
+                push_events: flags[0],
+                push_events_branch_regex_filter: filter,
+                tag_push_events: flags[1],
+                merge_requests_events: flags[2],
+                note_events: flags[3],
+                note_plain_text_filter: notes,
+                token,
+                token_type,
+            };
+            same("add_group_webhook", &group);
+        }
+    }
+
+    #[test]
+    fn subscription_events_are_checked_item_by_item_either_way() {
+        let body = types::UpdateRepoNotificationSubscriptionDto {
+            subscript_events: vec![
+                types::RepoSubscriptionEventDto::default(),
+                types::RepoSubscriptionEventDto {
+                    action: Some("archive".into()),
+                    ..Default::default()
+                },
+            ],
+            waring_repo_usage_rate: Some(80),
+            ..Default::default()
+        };
+        let (typed, json) = both("update_notification_subscription", &body);
+        let typed = typed.unwrap_err().to_string();
+        assert_eq!(typed, json.unwrap_err().to_string());
+        assert!(typed.contains("body.subscript_events[1].action"), "{typed}");
+        same(
+            "update_notification_subscription",
+            &types::UpdateRepoNotificationSubscriptionDto::default(),
+        );
     }
 }

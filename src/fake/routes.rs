@@ -123,7 +123,7 @@ impl<'a> Call<'a> {
 
     /// The body, checked against the description, then decoded.
     fn body<T: serde::de::DeserializeOwned>(&self) -> Result<T, Reject> {
-        validate::check_body(self.op, self.body).map_err(bad_request)?;
+        validate::check_json_body(self.op, self.body).map_err(bad_request)?;
         serde_json::from_slice(self.body)
             .map_err(|e| bad_request(Error::invalid("body", e.to_string())))
     }

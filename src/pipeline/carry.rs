@@ -5,8 +5,8 @@
 //! crate's [`Error`] travels in the extensions of a response whose status, [`CARRIER_STATUS`],
 //! no operation declares: the generated code hands such a response back untouched
 //! (`Error::UnexpectedResponse`), and `convert` takes the error out. `decode` returns a body that
-//! does not decode the same way. It is that call's own response, so the error cannot be confused
-//! with another call's.
+//! does not decode the same way, and `Pipeline::check_body` a body that breaks a rule. It is that
+//! call's own response, so the error cannot be confused with another call's.
 
 use std::sync::{Arc, Mutex};
 

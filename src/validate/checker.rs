@@ -1,10 +1,11 @@
-//! The one walker of the input checks: a `DeserializeSeed` that walks a value's schema beside
-//! it, so that a JSON body is checked while it is read (no `serde_json::Value` built first), and
-//! a parameter, read as the scalar its schema describes, goes through the very same rules.
+//! The one walker of the input checks: a `serde::Serializer` that walks a value's schema beside
+//! it. A typed body is checked as it would be serialized, without writing or reading JSON; a
+//! parameter goes through the very same rules as the scalar its schema describes; and a JSON
+//! body (the fake server's) is checked once parsed.
 
-use std::{borrow::Cow, cell::RefCell, fmt};
+use std::{borrow::Cow, fmt};
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
 
 use super::{
@@ -12,80 +13,68 @@ use super::{
 };
 use crate::{Error, Result, spec::Rules};
 
-/// Checks a JSON body against `rules`; the error names the first field at fault.
-pub(super) fn check_json(rules: &Rules, body: &[u8]) -> Result<()> {
-    // Text checked once as a whole is faster to read than bytes checked string by string.
-    let read = |checker: Checker<'_>| match std::str::from_utf8(body) {
-        Ok(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            checker.deserialize(&mut de).and_then(|_| de.end())
-        }
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(body);
-            checker.deserialize(&mut de).and_then(|_| de.end())
-        }
-    };
-    run(rules, "body", read)
-        .map_err(|e| e.unwrap_or_else(|e| Error::invalid("body", format!("is not JSON: {e}"))))
-}
-
-/// Checks a parameter's value against `rules`.
-pub(super) fn check_value<'de, D>(rules: &Rules, value: D, name: &str) -> Result<()>
-where
-    D: de::Deserializer<'de, Error = serde_json::Error>,
-{
-    run(rules, name, |checker| checker.deserialize(value).map(drop))
-        .map_err(|e| e.unwrap_or_else(|e| Error::invalid(name, e.to_string())))
-}
-
-/// Walks with a fresh checker; `Err(Ok(_))` is a broken rule, `Err(Err(_))` unreadable input.
-fn run(
-    rules: &Rules,
-    root: &str,
-    walk: impl FnOnce(Checker<'_>) -> Result<(), serde_json::Error>,
-) -> Result<(), Result<Error, serde_json::Error>> {
-    let found = RefCell::new(None);
-    let root = Field::Root(root);
-    let read = walk(Checker {
+/// Checks `value` against `rules`; `root` names it in errors (`body`, or a parameter's name).
+pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T) -> Result<()> {
+    let field = Field::Root(root);
+    match value.serialize(Checker {
         rules: Some(rules),
-        field: &root,
-        found: &found,
-    });
-    // A rule broken stops the reading with a placeholder error; the real one is kept aside.
-    if let Some(e) = found.into_inner() {
-        return Err(Ok(e));
+        field: &field,
+    }) {
+        Ok(_) => Ok(()),
+        Err(Stop::Rule(e)) => Err(e),
+        Err(Stop::Other(why)) => Err(Error::invalid(root, why)),
     }
-    read.map_err(Err)
+}
+
+/// Checks a JSON body against `rules`; the error names the first field at fault.
+#[cfg(any(feature = "fake", test))]
+pub(super) fn check_json(rules: &Rules, body: &[u8]) -> Result<()> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => check(rules, "body", &value),
+        Err(e) => Err(Error::invalid("body", format!("is not JSON: {e}"))),
+    }
+}
+
+/// Why a walk stopped: a rule is broken, or the value is not one JSON could carry.
+#[derive(Debug)]
+pub(super) enum Stop {
+    Rule(Error),
+    Other(String),
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stop::Rule(e) => e.fmt(f),
+            Stop::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl ser::Error for Stop {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Stop::Other(msg.to_string())
+    }
 }
 
 /// `rules` is `None` for a value the description leaves open (e.g. array items without a schema).
+#[derive(Clone, Copy)]
 struct Checker<'a> {
     rules: Option<&'a Rules>,
     field: &'a Field<'a>,
-    found: &'a RefCell<Option<Error>>,
 }
 
 impl<'a> Checker<'a> {
-    fn at(&self, rules: Option<&'a Rules>, field: &'a Field<'a>) -> Checker<'a> {
-        Checker {
-            rules,
-            field,
-            found: self.found,
+    fn rule(&self, rule: impl FnOnce(&Rules) -> Result<()>) -> Result<(), Stop> {
+        match self.rules {
+            Some(rules) => rule(rules).map_err(Stop::Rule),
+            None => Ok(()),
         }
     }
 
-    /// Applies `rule` to the rules; a broken rule is kept aside and stops the reading.
-    fn rule<E: de::Error>(&self, rule: impl FnOnce(&Rules) -> Result<()>) -> Result<(), E> {
-        let Some(rules) = self.rules else {
-            return Ok(());
-        };
-        rule(rules).map_err(|e| {
-            *self.found.borrow_mut() = Some(e);
-            E::custom("a value breaks a rule of the description")
-        })
-    }
-
-    fn scalar<E: de::Error>(&self, value: Value, shape: Shape) -> Result<Seen, E> {
+    fn scalar(&self, value: Value, shape: Shape) -> Result<Seen, Stop> {
         self.rule(|s| {
             check_shape(s, shape, self.field, || value.to_string())?;
             check_enum(s, &value, self.field)?;
@@ -100,48 +89,8 @@ impl<'a> Checker<'a> {
             Seen::Other
         })
     }
-}
 
-impl<'de> DeserializeSeed<'de> for Checker<'_> {
-    type Value = Seen;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Seen, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Checker<'_> {
-    type Value = Seen;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Seen, E> {
-        Ok(Seen::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Seen, E> {
-        Ok(Seen::Null)
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Seen, E> {
-        self.scalar(Value::Bool(v), Shape::Bool)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seen, E> {
-        self.scalar(Value::from(v), Shape::Int)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seen, E> {
-        self.scalar(Value::from(v), Shape::Int)
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seen, E> {
-        self.scalar(Value::from(v), Shape::Num)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Seen, E> {
+    fn string(&self, v: &str) -> Result<Seen, Stop> {
         self.rule(|s| {
             check_shape(s, Shape::Str, self.field, || Value::from(v).to_string())?;
             if s.allowed.is_some() {
@@ -156,92 +105,324 @@ impl<'de> Visitor<'de> for Checker<'_> {
         })
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Seen, E> {
-        self.visit_str(&v)
+    fn items(self) -> Result<Items<'a>, Stop> {
+        self.rule(|s| check_shape(s, Shape::Arr, self.field, || "an array".to_owned()))?;
+        Ok(Items {
+            items: self.rules.and_then(|r| r.items.as_deref()),
+            checker: self,
+            count: 0,
+        })
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
-        self.rule(|s| check_shape(s, Shape::Arr, self.field, || "an array".to_owned()))?;
-        let items = self.rules.and_then(|r| r.items.as_deref());
-        let mut count = 0;
-        loop {
-            let field = Field::Item(self.field, count);
-            if seq.next_element_seed(self.at(items, &field))?.is_none() {
-                break;
-            }
-            count += 1;
-        }
-        self.rule(|s| check_items(s, count, self.field))?;
+    fn members(self) -> Result<Members<'a>, Stop> {
+        self.rule(|s| check_shape(s, Shape::Obj, self.field, || "an object".to_owned()))?;
+        let required = self.rules.map_or(0, |r| r.required.len());
+        Ok(Members {
+            checker: self,
+            present: vec![false; required],
+            seen: Vec::new(),
+            key: None,
+        })
+    }
+
+    fn variant(&self, variant: &str) -> Stop {
+        Stop::Other(format!(
+            "holds {variant}, a variant with fields, which the checks cannot read"
+        ))
+    }
+}
+
+/// The elements of an array.
+struct Items<'a> {
+    checker: Checker<'a>,
+    items: Option<&'a Rules>,
+    count: usize,
+}
+
+impl Items<'_> {
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        let field = Field::Item(self.checker.field, self.count);
+        value.serialize(Checker {
+            rules: self.items,
+            field: &field,
+        })?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn done(self) -> Result<Seen, Stop> {
+        let count = self.count;
+        self.checker
+            .rule(|s| check_items(s, count, self.checker.field))?;
         Ok(if count > 0 { Seen::Filled } else { Seen::Other })
     }
+}
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
-        self.rule(|s| check_shape(s, Shape::Obj, self.field, || "an object".to_owned()))?;
-        let required: &[String] = self.rules.map_or(&[], |r| &r.required);
-        let cross = self.rules.and_then(|r| r.cross);
-        let mut present = vec![false; required.len()];
-        let mut seen: Vec<(Cow<'de, str>, Seen)> = Vec::new();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            match self.rules.and_then(|r| r.property(&key)) {
-                Some(prop) => {
-                    let field = Field::Member(self.field, &key);
-                    let got = map.next_value_seed(self.at(Some(prop), &field))?;
-                    if let Some(i) = required.iter().position(|r| *r == key) {
-                        present[i] = got != Seen::Null;
-                    }
-                    if cross.is_some() {
-                        seen.push((key, got));
-                    }
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+/// The members of an object: a struct's fields or a map's entries.
+struct Members<'a> {
+    checker: Checker<'a>,
+    /// Whether each of the required members was given (and not `null`).
+    present: Vec<bool>,
+    /// What each member was, for the cross-field rules (kept only when there is one).
+    seen: Vec<(Cow<'static, str>, Seen)>,
+    /// A map's key, until its value comes.
+    key: Option<String>,
+}
+
+impl Members<'_> {
+    fn member<T: Serialize + ?Sized>(
+        &mut self,
+        name: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), Stop> {
+        // A member the description does not name is not checked.
+        let Some(rules) = self.checker.rules else {
+            return Ok(());
+        };
+        let Some(prop) = rules.property(&name) else {
+            return Ok(());
+        };
+        let field = Field::Member(self.checker.field, &name);
+        let got = value.serialize(Checker {
+            rules: Some(prop),
+            field: &field,
+        })?;
+        if let Some(i) = rules.required.iter().position(|r| *r == name) {
+            self.present[i] = got != Seen::Null;
         }
+        if rules.cross.is_some() {
+            self.seen.push((name, got));
+        }
+        Ok(())
+    }
+
+    fn done(self) -> Result<Seen, Stop> {
+        let Members {
+            checker,
+            present,
+            seen,
+            ..
+        } = self;
+        let Some(rules) = checker.rules else {
+            return Ok(Seen::Other);
+        };
         if let Some(i) = present.iter().position(|p| !p) {
-            let missing = &required[i];
-            self.rule(|_| {
-                Err(Error::invalid(
-                    Field::Member(self.field, missing).to_string(),
-                    "is required",
-                ))
-            })?;
+            let missing = Field::Member(checker.field, &rules.required[i]).to_string();
+            return Err(Stop::Rule(Error::invalid(missing, "is required")));
         }
-        if let Some(rule) = cross {
+        if let Some(rule) = rules.cross {
             let lookup = |name: &str| {
                 seen.iter()
                     .rev()
                     .find(|(k, _)| k == name)
                     .map_or(Seen::Null, |(_, s)| *s)
             };
-            self.rule(|_| check_cross(rule, self.field, &lookup))?;
+            checker.rule(|_| check_cross(rule, checker.field, &lookup))?;
         }
         Ok(Seen::Other)
     }
 }
 
-/// A member's name, borrowed from the input when it can be (serde's own `Cow` always copies).
-struct Key<'de>(Cow<'de, str>);
+impl<'a> ser::Serializer for Checker<'a> {
+    type Ok = Seen;
+    type Error = Stop;
+    type SerializeSeq = Items<'a>;
+    type SerializeTuple = Items<'a>;
+    type SerializeTupleStruct = Items<'a>;
+    type SerializeTupleVariant = Impossible<Seen, Stop>;
+    type SerializeMap = Members<'a>;
+    type SerializeStruct = Members<'a>;
+    type SerializeStructVariant = Impossible<Seen, Stop>;
 
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
+    fn serialize_bool(self, v: bool) -> Result<Seen, Stop> {
+        self.scalar(Value::Bool(v), Shape::Bool)
+    }
+    fn serialize_i8(self, v: i8) -> Result<Seen, Stop> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<Seen, Stop> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<Seen, Stop> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<Seen, Stop> {
+        self.scalar(Value::from(v), Shape::Int)
+    }
+    fn serialize_u8(self, v: u8) -> Result<Seen, Stop> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<Seen, Stop> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<Seen, Stop> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<Seen, Stop> {
+        self.scalar(Value::from(v), Shape::Int)
+    }
+    fn serialize_f32(self, v: f32) -> Result<Seen, Stop> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<Seen, Stop> {
+        // JSON has no NaN or infinity: serde_json writes them as `null`.
+        match v.is_finite() {
+            true => self.scalar(Value::from(v), Shape::Num),
+            false => Ok(Seen::Null),
         }
-        deserializer.deserialize_str(KeyVisitor)
+    }
+    fn serialize_char(self, v: char) -> Result<Seen, Stop> {
+        self.string(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<Seen, Stop> {
+        self.string(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<Seen, Stop> {
+        // Written as an array of numbers, as serde_json writes bytes.
+        let mut items = self.items()?;
+        v.iter().try_for_each(|b| items.element(b))?;
+        items.done()
+    }
+    fn serialize_none(self) -> Result<Seen, Stop> {
+        Ok(Seen::Null)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Seen, Stop> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Seen, Stop> {
+        Ok(Seen::Null)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Seen, Stop> {
+        Ok(Seen::Null)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Seen, Stop> {
+        self.string(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Seen, Stop> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<Seen, Stop> {
+        // `{"variant": value}`, as serde_json writes it.
+        let mut members = self.members()?;
+        members.member(Cow::Borrowed(variant), value)?;
+        members.done()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Items<'a>, Stop> {
+        self.items()
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Items<'a>, Stop> {
+        self.items()
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Items<'a>, Stop> {
+        self.items()
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Impossible<Seen, Stop>, Stop> {
+        Err(self.variant(variant))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Members<'a>, Stop> {
+        self.members()
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Members<'a>, Stop> {
+        self.members()
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Impossible<Seen, Stop>, Stop> {
+        Err(self.variant(variant))
+    }
+}
+
+impl ser::SerializeSeq for Items<'_> {
+    type Ok = Seen;
+    type Error = Stop;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.element(value)
+    }
+    fn end(self) -> Result<Seen, Stop> {
+        self.done()
+    }
+}
+
+impl ser::SerializeTuple for Items<'_> {
+    type Ok = Seen;
+    type Error = Stop;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.element(value)
+    }
+    fn end(self) -> Result<Seen, Stop> {
+        self.done()
+    }
+}
+
+impl ser::SerializeTupleStruct for Items<'_> {
+    type Ok = Seen;
+    type Error = Stop;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        self.element(value)
+    }
+    fn end(self) -> Result<Seen, Stop> {
+        self.done()
+    }
+}
+
+impl ser::SerializeStruct for Members<'_> {
+    type Ok = Seen;
+    type Error = Stop;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), Stop> {
+        self.member(Cow::Borrowed(name), value)
+    }
+    fn end(self) -> Result<Seen, Stop> {
+        self.done()
+    }
+}
+
+impl ser::SerializeMap for Members<'_> {
+    type Ok = Seen;
+    type Error = Stop;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Stop> {
+        // JSON writes a key as a string; maps are rare here, so the key is written out.
+        self.key = Some(match serde_json::to_value(key) {
+            Ok(Value::String(s)) => s,
+            Ok(Value::Number(n)) => n.to_string(),
+            _ => return Err(Stop::Other("has a key that is not a string".to_owned())),
+        });
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+        let key = self.key.take().unwrap_or_default();
+        self.member(Cow::Owned(key), value)
+    }
+    fn end(self) -> Result<Seen, Stop> {
+        self.done()
     }
 }
 
