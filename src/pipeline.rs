@@ -159,7 +159,10 @@ impl Pipeline {
     ) -> Result<(), reqwest::Response> {
         self.operation(generated)
             .and_then(|op| crate::validate::check_body(op, body))
-            .map_err(|error| carry::response(error, None))
+            .map_err(|error| {
+                tracing::debug!(operation = generated, error = %error, "call failed");
+                carry::response(error, None)
+            })
     }
 
     /// The described operation the generated code calls `generated`, if this client can call it.
