@@ -223,6 +223,15 @@ impl Members<'_> {
     }
 }
 
+/// A number of a narrower type is checked as its widest kind.
+macro_rules! widen {
+    ($($method:ident($narrow:ty) => $wide:ident),+) => {$(
+        fn $method(self, v: $narrow) -> Result<Seen, Stop> {
+            self.$wide(v.into())
+        }
+    )+};
+}
+
 impl<'a> ser::Serializer for Checker<'a> {
     type Ok = Seen;
     type Error = Stop;
@@ -237,32 +246,20 @@ impl<'a> ser::Serializer for Checker<'a> {
     fn serialize_bool(self, v: bool) -> Result<Seen, Stop> {
         self.scalar(Value::Bool(v), Shape::Bool)
     }
-    fn serialize_i8(self, v: i8) -> Result<Seen, Stop> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<Seen, Stop> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<Seen, Stop> {
-        self.serialize_i64(v.into())
-    }
+    widen!(
+        serialize_i8(i8) => serialize_i64,
+        serialize_i16(i16) => serialize_i64,
+        serialize_i32(i32) => serialize_i64,
+        serialize_u8(u8) => serialize_u64,
+        serialize_u16(u16) => serialize_u64,
+        serialize_u32(u32) => serialize_u64,
+        serialize_f32(f32) => serialize_f64
+    );
     fn serialize_i64(self, v: i64) -> Result<Seen, Stop> {
         self.scalar(Value::from(v), Shape::Int)
     }
-    fn serialize_u8(self, v: u8) -> Result<Seen, Stop> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<Seen, Stop> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<Seen, Stop> {
-        self.serialize_u64(v.into())
-    }
     fn serialize_u64(self, v: u64) -> Result<Seen, Stop> {
         self.scalar(Value::from(v), Shape::Int)
-    }
-    fn serialize_f32(self, v: f32) -> Result<Seen, Stop> {
-        self.serialize_f64(v.into())
     }
     fn serialize_f64(self, v: f64) -> Result<Seen, Stop> {
         // JSON has no NaN or infinity: serde_json writes them as `null`.
@@ -357,38 +354,27 @@ impl<'a> ser::Serializer for Checker<'a> {
     }
 }
 
-impl ser::SerializeSeq for Items<'_> {
-    type Ok = Seen;
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<Seen, Stop> {
-        self.done()
-    }
+/// serde has one trait per kind of sequence; all three are the elements of an array.
+macro_rules! items {
+    ($($kind:ident :: $add:ident),+) => {$(
+        impl ser::$kind for Items<'_> {
+            type Ok = Seen;
+            type Error = Stop;
+            fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+                self.element(value)
+            }
+            fn end(self) -> Result<Seen, Stop> {
+                self.done()
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTuple for Items<'_> {
-    type Ok = Seen;
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<Seen, Stop> {
-        self.done()
-    }
-}
-
-impl ser::SerializeTupleStruct for Items<'_> {
-    type Ok = Seen;
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<Seen, Stop> {
-        self.done()
-    }
-}
+items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeStruct for Members<'_> {
     type Ok = Seen;
