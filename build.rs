@@ -228,12 +228,8 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
                         panic!("a generated send without its method and path: {doc}")
                     };
                     let body = f.block.to_token_stream().to_string();
-                    let name = body
-                        .split("operation_id :")
-                        .nth(1)
-                        .and_then(|rest| rest.split('"').nth(1))
-                        .expect("a generated send names its operation")
-                        .to_owned();
+                    let name =
+                        operation_id_of(&body).expect("a generated send names its operation");
                     let decoded = body
                         .split("u16 =>")
                         .zip(body.split("u16 =>").skip(1))
@@ -262,4 +258,13 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
             _ => {}
         }
     }
+}
+
+/// The name a generated `send` (its block, as tokens) hands the hooks as
+/// `OperationInfo::operation_id`.
+fn operation_id_of(send: &str) -> Option<String> {
+    send.split("operation_id :")
+        .nth(1)
+        .and_then(|rest| rest.split('"').nth(1))
+        .map(str::to_owned)
 }

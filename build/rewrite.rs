@@ -29,12 +29,7 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
             // In a `send` with a body, right after `let body = …?;`, the body is checked against
             // the description as the typed value it is, before it is serialized.
             if f.sig.ident == "send" {
-                let tokens = f.block.to_token_stream().to_string();
-                let name = tokens
-                    .split("operation_id :")
-                    .nth(1)
-                    .and_then(|rest| rest.split('"').nth(1))
-                    .map(str::to_owned);
+                let name = crate::operation_id_of(&f.block.to_token_stream().to_string());
                 let at = f.block.stmts.iter().position(|stmt| {
                     matches!(stmt, syn::Stmt::Local(local)
                         if local.pat.to_token_stream().to_string() == "body")
