@@ -230,15 +230,7 @@ fn main() {
                 400,
                 1,
                 || async {
-                    let r = client
-                        .repo()
-                        .update_repository_webhook()
-                        .repository_id(1)
-                        .hook_id(1)
-                        .body(support::params_1kb())
-                        .send()
-                        .await;
-                    black_box(r.unwrap());
+                    black_box(support::update_1kb(&client).await);
                 },
                 || {
                     raw(

@@ -82,16 +82,7 @@ fn main() {
                 let bytes = http.execute(req).await.unwrap().bytes().await.unwrap();
                 black_box(serde_json::from_slice::<WebhookDto>(&bytes).unwrap());
             } else if update {
-                let hook = client
-                    .repo()
-                    .update_repository_webhook()
-                    .repository_id(1)
-                    .hook_id(1)
-                    .body(support::params_1kb())
-                    .send()
-                    .await
-                    .unwrap();
-                black_box(hook);
+                black_box(support::update_1kb(&client).await);
             } else {
                 let hook = client
                     .repo()

@@ -44,6 +44,23 @@ pub fn params_1kb() -> codearts_webhooks::repo::types::WebhookParamsDto {
     }
 }
 
+/// The full client's `UpdateRepositoryWebhook` of the benchmarks: repository 1, hook 1, the 1 KB
+/// body.
+pub async fn update_1kb(
+    client: &codearts_webhooks::Client,
+) -> codearts_webhooks::repo::types::WebhookDto {
+    client
+        .repo()
+        .update_repository_webhook()
+        .repository_id(1)
+        .hook_id(1)
+        .body(params_1kb())
+        .send()
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// The answer of `compare.rs` and `profile_show.rs`: a webhook, with 201 for the repository
 /// operations (`UpdateRepositoryWebhook` answers 201) and 200 for the others.
 pub fn webhook_answer(pq: &str) -> (u16, String, Option<usize>) {
