@@ -4,13 +4,15 @@
 use crate::Generated;
 
 /// Rewrites every `2xx => ResponseValue::from_response(response).await` arm of a generated
-/// `send` to `crate::pipeline::decode(response).await` (see the module docs), removes the
+/// `send` to `crate::pipeline::decode(response)` (see the module docs), removes the
 /// `api-version` header each `send` adds (CodeArts defines none), and writes each path parameter
 /// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
 /// (the same encoding, without two strings per parameter), leaves a builder's unset value as an
 /// empty error until `send` finds it unset (the same message, without a string per parameter
 /// for every call), and has a `send` with a body check it (`Pipeline::check_body`) before it is
-/// serialized. Stops the build if any of these is not found everywhere.
+/// serialized, and removes the arms that decode an error status's body (the pipeline never hands
+/// the generated code an error status) and the calls of the `pre` and `post` hooks (this crate
+/// implements neither). Stops the build if any of these is not found everywhere.
 pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
@@ -23,8 +25,23 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         unset: usize,
         invalid_request: usize,
         bodies: usize,
+        error_arms: usize,
+        pre_post: usize,
     }
     impl VisitMut for Rewrite {
+        fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
+            // The pipeline turns every error status into the crate's `Error` before the
+            // generated code sees the response (`pipeline::answer`), so the arms that decode an
+            // error body never run; without them each `send`'s future is about half as large.
+            let before = m.arms.len();
+            m.arms.retain(|arm| {
+                let body = arm.body.to_token_stream().to_string();
+                !body.contains("Error :: ErrorResponse (ResponseValue :: from_response (response)")
+            });
+            self.error_arms += before - m.arms.len();
+            syn::visit_mut::visit_expr_match_mut(self, m);
+        }
+
         fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
             // In a `send` with a body, right after `let body = …?;`, the body is checked against
             // the description as the typed value it is, before it is serialized.
@@ -124,6 +141,16 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         }
 
         fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            // The `pre` and `post` hooks: this crate implements neither, so they do nothing, and
+            // awaiting them keeps the request and the result in the `send`'s future (a future
+            // keeps what is borrowed across an `.await`) for as long as it runs.
+            let hooks = block.stmts.len();
+            block.stmts.retain(|stmt| {
+                let text = stmt.to_token_stream().to_string();
+                text != "client . pre (& mut request , & info) . await ? ;"
+                    && text != "client . post (& result , & info) . await ? ;"
+            });
+            self.pre_post += hooks - block.stmts.len();
             let before = block.stmts.len();
             block.stmts.retain(|stmt| {
                 !matches!(stmt, syn::Stmt::Expr(..))
@@ -169,7 +196,7 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
             };
             match (decodes, success) {
                 (true, true) => {
-                    *arm.body = syn::parse_quote!(crate::pipeline::decode(response).await);
+                    *arm.body = syn::parse_quote!(crate::pipeline::decode(response));
                     self.success += 1;
                 }
                 (true, false) => self.other += 1,
@@ -187,6 +214,8 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         unset: 0,
         invalid_request: 0,
         bodies: 0,
+        error_arms: 0,
+        pre_post: 0,
     };
     rewrite.visit_file_mut(file);
     let tokens = file.to_token_stream().to_string();
@@ -194,6 +223,13 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
     let unset_left = tokens.matches("was not initialized").count();
     let invalid_left = tokens.matches("map_err (Error :: InvalidRequest)").count();
     let serialized = tokens.matches(". json (& body)").count();
+    let error_arms_left = tokens.matches("Error :: ErrorResponse").count();
+    assert!(
+        rewrite.error_arms > 0 && error_arms_left == 0,
+        "{input}: {} arms that decode an error body were removed and {error_arms_left} are \
+         left: has progenitor changed how it matches statuses?",
+        rewrite.error_arms
+    );
     assert!(
         rewrite.bodies == serialized,
         "{input}: {serialized} sends serialize a body and {} check it first: has progenitor \
@@ -212,6 +248,11 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         "{input}: {} path parameters were rewritten to `Segment` and {left} still call \
          `encode_path`: has progenitor changed how it builds URLs?",
         rewrite.segments
+    );
+    assert_eq!(
+        rewrite.pre_post,
+        2 * sends,
+        "{input}: each of the {sends} sends should await the `pre` and `post` hooks once"
     );
     assert_eq!(
         rewrite.api_version, sends,

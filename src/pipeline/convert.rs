@@ -31,7 +31,8 @@ fn convert<E>(
                 source: None,
             })
         }
-        // The pipeline carries every error status itself; this is for a response made elsewhere.
+        // The pipeline carries every error status itself, and build.rs removes the arms that
+        // would make this one; it is kept because progenitor's error type has it.
         Generated::ErrorResponse(rv) => {
             let status = rv.status();
             let request_id = request_id(rv.headers()).map(str::to_owned);
@@ -45,7 +46,7 @@ fn convert<E>(
             })
         }
         // Every success arm decodes through `pipeline::decode`, which carries a failure with its
-        // status; progenitor's own decoding only runs for a response the pipeline did not read.
+        // status; progenitor's own decoding, which makes this one, is not called.
         Generated::InvalidResponsePayload(body, e) => Error::Decode {
             status: None,
             request_id: None,

@@ -25,17 +25,22 @@ pub(super) struct ReadBody {
 
 /// Decodes a success answer as the generated code expects, or carries the error that says why
 /// it cannot be decoded, with the answer's status and request id.
-pub(crate) async fn decode<T: DeserializeOwned, E>(
+///
+/// Not `async`: the body was read by the attempt, so there is nothing to wait for, and a
+/// future here would weigh on every `send`'s future.
+// The result is what the generated `send` returns, error included.
+#[allow(clippy::result_large_err)]
+pub(crate) fn decode<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Generated<E>> {
-    // Every answer that reaches the generated code went through the pipeline, which read its
-    // body; progenitor's own decoding is for a response made elsewhere (boxed, as its state
-    // would otherwise weigh on every call's future).
-    let Some(read) = response.extensions_mut().remove::<ReadBody>() else {
-        return Box::pin(ResponseValue::from_response(response)).await;
-    };
     let status = response.status();
-    match parse(response.headers(), &read) {
+    // Every success answer that reaches the generated code went through the pipeline, which
+    // read its body (`answer::finish`).
+    let decoded = match response.extensions_mut().remove::<ReadBody>() {
+        Some(read) => parse(response.headers(), &read),
+        None => Err(("the body was not read by the pipeline".to_owned(), None)),
+    };
+    match decoded {
         Ok(inner) => Ok(ResponseValue::new(
             inner,
             status,
@@ -147,24 +152,24 @@ mod tests {
     }
 
     /// The error `decode` carried back, as the caller's `?` would find it.
-    async fn failure(r: reqwest::Response) -> Error {
-        match decode::<WebhookDto, ()>(r).await {
+    fn failure(r: reqwest::Response) -> Error {
+        match decode::<WebhookDto, ()>(r) {
             Err(Generated::UnexpectedResponse(mut carrier)) => carry::take(&mut carrier).unwrap(),
             other => panic!("not a carried error: {other:?}"),
         }
     }
 
-    #[tokio::test]
-    async fn decodes_the_body_the_attempt_read_not_the_response_body() {
+    #[test]
+    fn decodes_the_body_the_attempt_read_not_the_response_body() {
         let r = response("application/json", read(r#"{"id": 5}"#, false), "ignored");
-        let v = decode::<WebhookDto, ()>(r).await.unwrap();
+        let v = decode::<WebhookDto, ()>(r).unwrap();
         assert_eq!(v.status(), 200);
         assert_eq!(v.headers()["x-request-id"], "req-7");
         assert_eq!(v.into_inner().id, Some(5));
     }
 
-    #[tokio::test]
-    async fn a_body_that_does_not_decode_keeps_status_and_request_id() {
+    #[test]
+    fn a_body_that_does_not_decode_keeps_status_and_request_id() {
         for (ct, body, too_large, reason) in [
             (
                 "application/json",
@@ -186,7 +191,7 @@ mod tests {
                 "larger than the 16-byte limit",
             ),
         ] {
-            match failure(response(ct, read(body, too_large), "")).await {
+            match failure(response(ct, read(body, too_large), "")) {
                 Error::Decode {
                     status,
                     request_id,
@@ -202,8 +207,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn content_types_that_are_json() {
+    #[test]
+    fn content_types_that_are_json() {
         for ct in [
             "application/json",
             "Application/JSON; charset=utf-8",
@@ -211,17 +216,26 @@ mod tests {
             "",
         ] {
             let r = response(ct, read(r#"{"id": 1}"#, false), "");
-            assert!(decode::<WebhookDto, ()>(r).await.is_ok(), "{ct:?}");
+            assert!(decode::<WebhookDto, ()>(r).is_ok(), "{ct:?}");
         }
     }
 
-    /// A response the pipeline did not read is decoded by progenitor's own code.
-    #[tokio::test]
-    async fn a_response_made_elsewhere_is_read_here() {
-        let r = response("application/json", None, r#"{"id": 9}"#);
-        assert_eq!(
-            decode::<WebhookDto, ()>(r).await.unwrap().into_inner().id,
-            Some(9)
-        );
+    /// A success answer that did not come through the pipeline has no body read for it: an
+    /// error that says so, with its status and request id, not a panic.
+    #[test]
+    fn a_response_the_pipeline_did_not_read_is_an_error() {
+        match failure(response("application/json", None, r#"{"id": 9}"#)) {
+            Error::Decode {
+                status,
+                request_id,
+                reason,
+                ..
+            } => {
+                assert_eq!(status, Some(reqwest::StatusCode::OK));
+                assert_eq!(request_id.as_deref(), Some("req-7"));
+                assert_eq!(reason, "the body was not read by the pipeline");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
