@@ -38,7 +38,9 @@ pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
 pub(crate) use segment::{Segment, url};
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{fmt, future::Future, sync::Arc, time::Duration};
+
+use futures_util::{FutureExt, future::Either};
 
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderValue;
@@ -98,12 +100,15 @@ impl Pipeline {
         Pipeline(Arc::new(shared))
     }
 
-    async fn exec(
-        &self,
-        client: &reqwest::Client,
+    /// The call's future. Preflight runs here, before the future is made, so that the future
+    /// holds no more than the span and the boxed attempts: it is part of every generated
+    /// `send`'s future, which callers move and keep.
+    fn exec<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         mut request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Response {
+    ) -> impl Future<Output = reqwest::Response> + Send + 'a {
         let span = tracing::info_span!(
             "codearts_request",
             operation = info.operation_id,
@@ -113,28 +118,24 @@ impl Pipeline {
             request_id = field::Empty,
             duration_ms = field::Empty,
         );
-        let result = match self.preflight(&mut request, info.operation_id) {
-            Err(e) => Err(e),
-            Ok(()) => {
-                // The clock is read only for a subscriber that will see the duration.
-                let start = (!span.is_disabled()).then(std::time::Instant::now);
-                // Boxed: the attempts' state is a few kilobytes, which would otherwise be moved
-                // with every future that holds it, the caller's included.
-                let result =
-                    Box::pin(self.attempts(client, request).instrument(span.clone())).await;
-                if let Some(start) = start {
-                    span.record("duration_ms", start.elapsed().as_millis() as u64);
-                }
-                result
-            }
-        };
-        match result {
-            Ok(response) => response,
-            Err(error) => {
-                tracing::debug!(parent: &span, error = %error, "call failed");
-                carry::response(error, None)
-            }
+        if let Err(error) = self.preflight(&mut request, info.operation_id) {
+            return Either::Left(std::future::ready(failed(error, &span)));
         }
+        // Boxed: the attempts' state is a few kilobytes, which would otherwise be moved with
+        // every future that holds it, the caller's included.
+        let attempts = Box::pin(self.attempts(client, request));
+        Either::Right(async move {
+            // The clock is read only for a subscriber that will see the duration.
+            let start = (!span.is_disabled()).then(std::time::Instant::now);
+            let result = attempts.instrument(span.clone()).await;
+            if let Some(start) = start {
+                span.record("duration_ms", start.elapsed().as_millis() as u64);
+            }
+            match result {
+                Ok(response) => response,
+                Err(error) => failed(error, &span),
+            }
+        })
     }
 
     /// What is checked once per call, before anything is sent. (A body was checked before the
@@ -181,6 +182,12 @@ impl Pipeline {
     }
 }
 
+/// The response that carries a failed call's error to the caller (`carry`).
+fn failed(error: Error, span: &tracing::Span) -> reqwest::Response {
+    tracing::debug!(parent: span, error = %error, "call failed");
+    carry::response(error, None)
+}
+
 impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pipeline")
@@ -195,12 +202,14 @@ impl fmt::Debug for Pipeline {
 macro_rules! hooks {
     ($client:ty) => {
         impl ClientHooks<Pipeline> for $client {
-            async fn exec(
+            // Not `async fn`: its future would keep the request it was given for as long as it
+            // runs (futures keep their arguments), 264 bytes in every call's future.
+            fn exec(
                 &self,
                 request: reqwest::Request,
                 info: &OperationInfo,
-            ) -> reqwest::Result<reqwest::Response> {
-                Ok(self.inner.exec(&self.client, request, info).await)
+            ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+                self.inner.exec(&self.client, request, info).map(Ok)
             }
         }
     };
