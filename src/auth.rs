@@ -210,6 +210,16 @@ impl Credentials {
         }
     }
 
+    /// The credentials as they are at `now`, when nothing must be fetched for them first:
+    /// `None` only for temporary credentials that must be fetched ([`Credentials::resolve`]).
+    pub(crate) fn resolve_now(&self, now: SystemTime) -> Option<Resolved<'_>> {
+        match &self.0 {
+            Kind::Token(t) => Some(Resolved::Token(t)),
+            Kind::AkSk(keys) => Some(Resolved::Keys(keys.clone())),
+            Kind::Temporary(t) => t.keys_now(now).map(Resolved::Keys),
+        }
+    }
+
     /// The credentials as they are at `now`: temporary ones are fetched or refreshed first
     /// (see `provider::metadata`).
     pub(crate) async fn resolve(&self, now: SystemTime) -> Result<Resolved<'_>> {

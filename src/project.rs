@@ -40,6 +40,12 @@ impl Lookup {
         }
     }
 
+    /// The project id for `keys`, if it was looked up already.
+    pub(crate) fn known(&self, keys: &Keys) -> Option<String> {
+        let found = self.found.lock().unwrap_or_else(|p| p.into_inner());
+        found.get(&keys.access_key)?.get().cloned()
+    }
+
     /// The project id for `keys`, looked up on first use. A failed lookup is not kept: the
     /// next request tries again.
     pub(crate) async fn project_id(

@@ -1,7 +1,7 @@
 //! Sending a request until it succeeds or the retry policy says stop. One attempt is sign,
 //! transmit, and read the body: a failure at any of them is that attempt's outcome.
 
-use std::time::Instant;
+use std::{future::Future, time::Instant};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
@@ -55,111 +55,158 @@ impl Outcome {
 }
 
 impl Pipeline {
-    pub(super) async fn attempts(
-        &self,
-        client: &reqwest::Client,
+    // The state of this future is kept small (it is boxed for every call, `Pipeline::exec`): each
+    // step's locals live in a block of their own, since a future keeps whatever was borrowed in
+    // scope across an `.await`, and the rare waits (fetching credentials, the retry's sleep) are
+    // boxed.
+    // Not `async fn`, whose future would keep the request it was given besides the original
+    // kept for a retry.
+    pub(super) fn attempts<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
         request: reqwest::Request,
-    ) -> Result<reqwest::Response, Error> {
-        let shared = &*self.0;
-        let span = tracing::Span::current();
-        let start = Instant::now();
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + 'a {
         let method = request.method().clone();
-        // One resend, for any method, after the gateway refused the signature as expired: it
-        // refused before the service saw the request.
-        let mut skew_resend = shared.skew.enabled() && shared.credentials.signs();
-        // Moving to the next endpoint is not an attempt either: no connection was made.
-        let mut fallbacks = shared.endpoints.len() - 1;
         let mut original = Some(request);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            span.record("attempt", attempt);
-            // Keep the original only while another send could follow; a request whose body
-            // cannot be cloned (a stream; generated requests never have one) is sent once.
-            let another = attempt < shared.retry.attempts() || skew_resend || fallbacks > 0;
-            let (mut req, last) = match original.take() {
-                Some(r) if another => match copy(&r) {
-                    Some(copy) => {
-                        original = Some(r);
-                        (copy, false)
-                    }
-                    None => (r, true),
-                },
-                Some(r) => (r, true),
-                None => unreachable!("the request is kept until the last attempt"),
-            };
-            // The client's timeout covers an attempt; near the end of the budget, less is left.
-            let remaining = shared.retry.budget().saturating_sub(start.elapsed());
-            if remaining < shared.timeout {
-                *req.timeout_mut() = Some(remaining);
-            }
-            let endpoint = shared.endpoints.current();
-            shared.endpoints.point(&mut req, endpoint);
-            let canonical = self.prepare(client, &mut req).await?;
-            tracing::debug!(attempt, path = req.url().path(), "sending");
-            let outcome = self.attempt(client, req).await;
-            if let Outcome::Failed { error, head: None } = &outcome
-                && error.is_connect()
-                && fallbacks > 0
-                && original.is_some()
-            {
-                fallbacks -= 1;
-                let next = shared.endpoints.move_on(endpoint);
-                tracing::warn!(
-                    error = crate::error::chain(error),
-                    from = shared.endpoints.shown(endpoint),
-                    to = shared.endpoints.shown(next),
-                    "no connection to the endpoint; trying the next one"
-                );
-                attempt -= 1;
-                continue;
-            }
-            if let Outcome::Answered(a) = &outcome {
-                let (status, headers) = (a.response.status(), a.response.headers());
-                if !span.is_disabled() {
-                    span.record("status", status.as_u16());
-                    if let Some(id) = answer::request_id(headers) {
-                        span.record("request_id", id);
-                    }
-                }
-                shared.skew.observe(headers, &*shared.clock);
-                if skew_resend
-                    && original.is_some()
-                    && shared
-                        .skew
-                        .learn_from_expiry(status, headers, &a.body, &*shared.clock)
-                {
-                    // Not an attempt of the retry policy: sent again at once, signed anew.
-                    skew_resend = false;
-                    attempt -= 1;
-                    continue;
-                }
-            }
-            let decision = if last {
-                Decision::Stop
-            } else {
-                retry::decide(
-                    &shared.retry,
-                    attempt,
-                    &method,
-                    outcome.attempted(self),
-                    start.elapsed(),
-                    shared.jitter.next(),
-                )
-            };
-            match decision {
-                Decision::Retry(wait) => {
-                    tracing::debug!(attempt, ?wait, "will retry");
-                    tokio::time::sleep(wait).await;
-                }
-                Decision::Stop => {
-                    return match outcome {
-                        Outcome::Answered(a) => answer::finish(self, a, canonical),
-                        Outcome::Failed { error, head } => Err(Error::from_transport(error, head)),
+        async move {
+            let shared = &*self.0;
+            let span = tracing::Span::current();
+            let start = Instant::now();
+            // One resend, for any method, after the gateway refused the signature as expired: it
+            // refused before the service saw the request.
+            let mut skew_resend = shared.skew.enabled() && shared.credentials.signs();
+            // Moving to the next endpoint is not an attempt either: no connection was made.
+            let mut fallbacks = shared.endpoints.len() - 1;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                span.record("attempt", attempt);
+                let (sending, endpoint, canonical, last) = {
+                    // Keep the original only while another send could follow; a request whose body
+                    // cannot be cloned (a stream; generated requests never have one) is sent once.
+                    let another = attempt < shared.retry.attempts() || skew_resend || fallbacks > 0;
+                    let (mut req, last) = match original.take() {
+                        Some(r) if another => match copy(&r) {
+                            Some(copy) => {
+                                original = Some(r);
+                                (copy, false)
+                            }
+                            None => (r, true),
+                        },
+                        Some(r) => (r, true),
+                        None => unreachable!("the request is kept until the last attempt"),
                     };
-                }
+                    // The client's timeout covers an attempt; near the end of the budget, less is
+                    // left.
+                    let remaining = shared.retry.budget().saturating_sub(start.elapsed());
+                    if remaining < shared.timeout {
+                        *req.timeout_mut() = Some(remaining);
+                    }
+                    let endpoint = shared.endpoints.current();
+                    shared.endpoints.point(&mut req, endpoint);
+                    let canonical = match self.prepare_now(&mut req) {
+                        Some(canonical) => canonical,
+                        None => Box::pin(self.prepare(client, &mut req)).await?,
+                    };
+                    tracing::debug!(attempt, path = req.url().path(), "sending");
+                    (self.attempt(client, req), endpoint, canonical, last)
+                };
+                let wait = {
+                    let outcome = sending.await;
+                    if let Outcome::Failed { error, head: None } = &outcome
+                        && error.is_connect()
+                        && fallbacks > 0
+                        && original.is_some()
+                    {
+                        fallbacks -= 1;
+                        self.fall_back(endpoint, error);
+                        attempt -= 1;
+                        continue;
+                    }
+                    if let Outcome::Answered(a) = &outcome {
+                        let (status, headers) = (a.response.status(), a.response.headers());
+                        if !span.is_disabled() {
+                            span.record("status", status.as_u16());
+                            if let Some(id) = answer::request_id(headers) {
+                                span.record("request_id", id);
+                            }
+                        }
+                        shared.skew.observe(headers, &*shared.clock);
+                        if skew_resend
+                            && original.is_some()
+                            && shared.skew.learn_from_expiry(
+                                status,
+                                headers,
+                                &a.body,
+                                &*shared.clock,
+                            )
+                        {
+                            // Not an attempt of the retry policy: sent again at once, signed anew.
+                            skew_resend = false;
+                            attempt -= 1;
+                            continue;
+                        }
+                    }
+                    let decision = if last {
+                        Decision::Stop
+                    } else {
+                        retry::decide(
+                            &shared.retry,
+                            attempt,
+                            &method,
+                            outcome.attempted(self),
+                            start.elapsed(),
+                            shared.jitter.next(),
+                        )
+                    };
+                    match decision {
+                        Decision::Retry(wait) => wait,
+                        Decision::Stop => {
+                            return match outcome {
+                                Outcome::Answered(a) => answer::finish(self, a, canonical),
+                                Outcome::Failed { error, head } => {
+                                    Err(Error::from_transport(error, head))
+                                }
+                            };
+                        }
+                    }
+                };
+                tracing::debug!(attempt, ?wait, "will retry");
+                Box::pin(tokio::time::sleep(wait)).await;
             }
         }
+    }
+
+    /// No connection could be made to `endpoint`: the next attempt goes to the next one.
+    #[cold]
+    fn fall_back(&self, endpoint: usize, error: &reqwest::Error) {
+        let endpoints = &self.0.endpoints;
+        let next = endpoints.move_on(endpoint);
+        tracing::warn!(
+            error = crate::error::chain(error),
+            from = endpoints.shown(endpoint),
+            to = endpoints.shown(next),
+            "no connection to the endpoint; trying the next one"
+        );
+    }
+
+    /// [`Pipeline::prepare`] when nothing must be fetched first (the credentials are at hand,
+    /// and so is the project id if one is looked up): the canonical request it signed, if any.
+    /// `None` when something must be fetched, and nothing was done.
+    fn prepare_now(&self, request: &mut reqwest::Request) -> Option<Option<String>> {
+        let shared = &*self.0;
+        let now = shared.skew.now(&*shared.clock);
+        let credentials = shared.credentials.resolve_now(now)?;
+        let project_id = match (&credentials, &shared.project) {
+            (Resolved::Keys(keys), Some(lookup)) if keys.project_id.is_none() => {
+                Some(lookup.known(keys)?)
+            }
+            _ => None,
+        };
+        request
+            .headers_mut()
+            .insert(reqwest::header::USER_AGENT, shared.user_agent.clone());
+        Some(credentials.apply(request, now, project_id.as_deref()))
     }
 
     /// Adds what every attempt carries: the user agent and fresh credentials, signed at the
@@ -185,50 +232,59 @@ impl Pipeline {
         Ok(credentials.apply(request, now, project_id.as_deref()))
     }
 
-    /// Sends and reads the body, at most `max_response_bytes` of it.
-    async fn attempt(&self, client: &reqwest::Client, request: reqwest::Request) -> Outcome {
-        let mut response = match client.execute(request).await {
-            Ok(r) => r,
-            Err(error) => return Outcome::Failed { error, head: None },
-        };
+    /// Sends and reads the body, at most `max_response_bytes` of it. Not `async fn`: its future
+    /// would keep the request it was given (futures keep their arguments) while it waits.
+    fn attempt(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> impl Future<Output = Outcome> + use<> {
+        let sent = client.execute(request);
         let max = self.0.max_response_bytes;
-        let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
-        // Most bodies arrive in one chunk, kept as is; more chunks are gathered in one buffer.
-        let (mut first, mut more, mut len) = (None::<Bytes>, BytesMut::new(), 0);
-        while !too_large {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let keep = chunk.len().min(max - len);
-                    too_large = keep < chunk.len();
-                    let chunk = chunk.slice(..keep);
-                    len += keep;
-                    if len == keep {
-                        first = Some(chunk);
-                    } else {
-                        if let Some(f) = first.take() {
-                            more.extend_from_slice(&f);
+        async move {
+            let mut response = match sent.await {
+                Ok(r) => r,
+                Err(error) => return Outcome::Failed { error, head: None },
+            };
+            let mut too_large = response.content_length().is_some_and(|n| n > max as u64);
+            // Most bodies arrive in one chunk, kept as is; more chunks are gathered in one
+            // buffer.
+            let (mut first, mut more, mut len) = (None::<Bytes>, BytesMut::new(), 0);
+            while !too_large {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let keep = chunk.len().min(max - len);
+                        too_large = keep < chunk.len();
+                        let chunk = chunk.slice(..keep);
+                        len += keep;
+                        if len == keep {
+                            first = Some(chunk);
+                        } else {
+                            if let Some(f) = first.take() {
+                                more.extend_from_slice(&f);
+                            }
+                            more.extend_from_slice(&chunk);
                         }
-                        more.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        let head = (
+                            response.status(),
+                            answer::request_id(response.headers()).map(str::to_owned),
+                        );
+                        return Outcome::Failed {
+                            error,
+                            head: Some(head),
+                        };
                     }
                 }
-                Ok(None) => break,
-                Err(error) => {
-                    let head = (
-                        response.status(),
-                        answer::request_id(response.headers()).map(str::to_owned),
-                    );
-                    return Outcome::Failed {
-                        error,
-                        head: Some(head),
-                    };
-                }
             }
+            Outcome::Answered(Answer {
+                response,
+                body: first.unwrap_or_else(|| more.freeze()),
+                too_large,
+            })
         }
-        Outcome::Answered(Answer {
-            response,
-            body: first.unwrap_or_else(|| more.freeze()),
-            too_large,
-        })
     }
 }
 

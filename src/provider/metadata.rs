@@ -134,15 +134,20 @@ impl Temporary {
             .clone()
     }
 
+    /// The keys to sign with at `now`, if the ones at hand are still valid (a refresh starts in
+    /// the background when they are due); `None` when they must be fetched first.
+    pub(crate) fn keys_now(self: &Arc<Self>, now: SystemTime) -> Option<Arc<Keys>> {
+        let current = self.current().filter(|c| c.valid(now))?;
+        if current.due(now) {
+            self.refresh_in_background(now);
+        }
+        Some(current.keys)
+    }
+
     /// The keys to sign with at `now`.
     pub(crate) async fn keys(self: &Arc<Self>, now: SystemTime) -> Result<Arc<Keys>> {
-        if let Some(current) = self.current()
-            && current.valid(now)
-        {
-            if current.due(now) {
-                self.refresh_in_background(now);
-            }
-            return Ok(current.keys);
+        if let Some(keys) = self.keys_now(now) {
+            return Ok(keys);
         }
         let _fetching = self.fetch.lock().await;
         // Another request may have fetched while this one waited.
