@@ -64,6 +64,7 @@ pub(crate) fn check_json_body(op: &Operation, body: &[u8]) -> Result<()> {
 }
 
 /// Checks a parameter's text as the JSON scalar its schema describes.
+#[inline]
 fn check_param(rules: &Rules, raw: &str, field: &str) -> Result<()> {
     match rules.kind {
         Some(Kind::Integer) => match raw.parse::<i64>() {
@@ -113,7 +114,13 @@ pub(crate) enum Shape {
     Obj,
 }
 
+// The checks below run for every parameter and every body member of every call: each is a
+// comparison or two, inlined where it is used, and the message of a broken rule is made in a
+// cold function of its own. Small functions spread over the binary cost more than they
+// compute: between two calls the caches have lost them.
+
 /// `type`: `got` renders the value for the message.
+#[inline]
 fn check_shape(
     rules: &Rules,
     shape: Shape,
@@ -131,81 +138,97 @@ fn check_shape(
         Kind::Integer => shape == Shape::Int,
         Kind::Number => matches!(shape, Shape::Int | Shape::Num),
     };
-    if matches {
-        return Ok(());
+    match matches {
+        true => Ok(()),
+        false => Err(wrong_shape(kind, field, got())),
     }
+}
+
+#[cold]
+fn wrong_shape(kind: Kind, field: &Field<'_>, got: String) -> Error {
     let article = if matches!(kind, Kind::Integer | Kind::Array | Kind::Object) {
         "an"
     } else {
         "a"
     };
-    Err(Error::invalid(
+    Error::invalid(
         field.to_string(),
-        format!("must be {article} {} (got {})", kind.name(), got()),
-    ))
+        format!("must be {article} {} (got {got})", kind.name()),
+    )
 }
 
 /// `enum`.
+#[inline]
 fn check_enum(rules: &Rules, value: &Value, field: &Field<'_>) -> Result<()> {
     match &rules.allowed {
-        Some(allowed) if !allowed.contains(value) => {
-            let list: Vec<String> = allowed
-                .iter()
-                .map(|v| v.to_string().replace('"', ""))
-                .collect();
-            Err(Error::invalid(
-                field.to_string(),
-                format!("must be one of {} (got {value})", list.join(", ")),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// `minLength` and `maxLength`, in characters.
-fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
-    let (min, max) = (rules.min_length, rules.max_length);
-    // A character is one to four bytes: most strings pass on their byte length alone.
-    let bytes = s.len() as u64;
-    if max.is_none_or(|max| bytes <= max) && min.is_none_or(|min| bytes >= 4 * min) {
-        return Ok(());
-    }
-    let len = s.chars().count() as u64;
-    let rule = match (min, max) {
-        (Some(min), Some(max)) if min == max && len != min => Some(format!("exactly {min}")),
-        (_, Some(max)) if len > max => Some(format!("at most {max}")),
-        (Some(min), _) if len < min => Some(format!("at least {min}")),
-        _ => None,
-    };
-    match rule {
-        Some(rule) => Err(Error::invalid(
-            field.to_string(),
-            format!("must be {rule} characters long (got {len})"),
-        )),
+        Some(allowed) => check_allowed(allowed, value, field),
         None => Ok(()),
     }
 }
 
+fn check_allowed(allowed: &[Value], value: &Value, field: &Field<'_>) -> Result<()> {
+    if allowed.contains(value) {
+        return Ok(());
+    }
+    let list: Vec<String> = allowed
+        .iter()
+        .map(|v| v.to_string().replace('"', ""))
+        .collect();
+    Err(Error::invalid(
+        field.to_string(),
+        format!("must be one of {} (got {value})", list.join(", ")),
+    ))
+}
+
+/// `minLength` and `maxLength`, in characters.
+#[inline]
+fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
+    let (min, max) = (rules.min_length, rules.max_length);
+    // A character is one to four bytes: most strings pass on their byte length alone.
+    let bytes = s.len() as u64;
+    match max.is_none_or(|max| bytes <= max) && min.is_none_or(|min| bytes >= 4 * min) {
+        true => Ok(()),
+        false => check_chars(min, max, s, field),
+    }
+}
+
+fn check_chars(min: Option<u64>, max: Option<u64>, s: &str, field: &Field<'_>) -> Result<()> {
+    let len = s.chars().count() as u64;
+    let rule = match (min, max) {
+        (Some(min), Some(max)) if min == max && len != min => format!("exactly {min}"),
+        (_, Some(max)) if len > max => format!("at most {max}"),
+        (Some(min), _) if len < min => format!("at least {min}"),
+        _ => return Ok(()),
+    };
+    Err(Error::invalid(
+        field.to_string(),
+        format!("must be {rule} characters long (got {len})"),
+    ))
+}
+
 /// `minimum` and `maximum`.
+#[inline]
 fn check_range(rules: &Rules, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
     let v = n.as_f64();
     if let (Some(v), Some(min)) = (v, rules.minimum)
         && v < min
     {
-        return Err(Error::invalid(
-            field.to_string(),
-            format!("must be at least {min} (got {n})"),
-        ));
+        return Err(out_of_range("least", min, n, field));
     }
     if let (Some(v), Some(max)) = (v, rules.maximum)
         && v > max
     {
-        return Err(Error::invalid(
-            field.to_string(),
-            format!("must be at most {max} (got {n})"),
-        ));
+        return Err(out_of_range("most", max, n, field));
     }
     Ok(())
+}
+
+#[cold]
+fn out_of_range(side: &str, bound: f64, n: &serde_json::Number, field: &Field<'_>) -> Error {
+    Error::invalid(
+        field.to_string(),
+        format!("must be at {side} {bound} (got {n})"),
+    )
 }
 
 /// `maxItems`.

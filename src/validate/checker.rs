@@ -67,6 +67,7 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
+    #[inline]
     fn rule(&self, rule: impl FnOnce(&Rules) -> Result<()>) -> Result<(), Stop> {
         match self.rules {
             Some(rules) => rule(rules).map_err(Stop::Rule),
@@ -74,6 +75,7 @@ impl<'a> Checker<'a> {
         }
     }
 
+    #[inline]
     fn scalar(&self, value: Value, shape: Shape) -> Result<Seen, Stop> {
         self.rule(|s| {
             check_shape(s, shape, self.field, || value.to_string())?;
@@ -90,6 +92,7 @@ impl<'a> Checker<'a> {
         })
     }
 
+    #[inline]
     fn string(&self, v: &str) -> Result<Seen, Stop> {
         self.rule(|s| {
             check_shape(s, Shape::Str, self.field, || Value::from(v).to_string())?;
