@@ -11,6 +11,16 @@
 //! RAW=1 valgrind --tool=callgrind --callgrind-out-file=raw.out target/release/deps/profile_show-*
 //! callgrind_annotate --inclusive=yes full.out | grep codearts_webhooks
 //! ```
+//!
+//! Run without valgrind, it prints the time per call: wall, and the CPU time of the thread that
+//! runs the client (Linux's `/proc/thread-self/schedstat`), which leaves out the server's
+//! thread and the time spent waiting, and so varies less on a shared machine than the wall
+//! time. Alternate the sides over several runs and compare medians:
+//!
+//! ```sh
+//! for i in 1 2 3 4 5 6; do CALLS=20000 target/release/deps/profile_show-*; \
+//!   RAW=1 CALLS=20000 target/release/deps/profile_show-*; done
+//! ```
 
 #[path = "support/mod.rs"]
 mod support;
@@ -58,11 +68,12 @@ fn main() {
     let signer = Signer::new("AK", b"SK");
     let raw = std::env::var_os("RAW").is_some();
     let update = std::env::var_os("UPDATE").is_some();
+    let calls = std::env::var("CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(CALLS);
+    let (cpu, wall) = (thread_cpu_ns(), std::time::Instant::now());
     runtime.block_on(async {
-        let calls = std::env::var("CALLS")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(CALLS);
         for _ in 0..calls {
             if raw {
                 let req = if update {
@@ -96,4 +107,26 @@ fn main() {
             }
         }
     });
+    let per_call = |ns: u64| ns as f64 / calls as f64 / 1000.0;
+    match (cpu, thread_cpu_ns()) {
+        (Some(before), Some(after)) => eprintln!(
+            "{calls} calls: {:.1} µs wall, {:.1} µs CPU of the client's thread per call",
+            per_call(wall.elapsed().as_nanos() as u64),
+            per_call(after - before)
+        ),
+        _ => eprintln!(
+            "{calls} calls: {:.1} µs wall per call",
+            per_call(wall.elapsed().as_nanos() as u64)
+        ),
+    }
+}
+
+/// The CPU time of the calling thread so far, in nanoseconds, where Linux tells it.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
