@@ -38,13 +38,18 @@ pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
 pub(crate) use segment::{Segment, url};
 
-use std::{fmt, future::Future, sync::Arc, time::Duration};
-
-use futures_util::{FutureExt, future::Either};
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::{Duration, Instant},
+};
 
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderValue;
-use tracing::{Instrument, field};
+use tracing::field;
 
 use crate::{Credentials, Error, clock::Clock, operations, region::Service, retry::RetryPolicy};
 
@@ -108,7 +113,7 @@ impl Pipeline {
         client: &'a reqwest::Client,
         mut request: reqwest::Request,
         info: &OperationInfo,
-    ) -> impl Future<Output = reqwest::Response> + Send + 'a {
+    ) -> Call<'a> {
         let span = tracing::info_span!(
             "codearts_request",
             operation = info.operation_id,
@@ -119,23 +124,17 @@ impl Pipeline {
             duration_ms = field::Empty,
         );
         if let Err(error) = self.preflight(&mut request, info.operation_id) {
-            return Either::Left(std::future::ready(failed(error, &span)));
+            return Call::Done(Some(failed(error, &span)));
         }
-        // Boxed: the attempts' state is a few kilobytes, which would otherwise be moved with
-        // every future that holds it, the caller's included.
-        let attempts = Box::pin(self.attempts(client, request));
-        Either::Right(async move {
-            // The clock is read only for a subscriber that will see the duration.
-            let start = (!span.is_disabled()).then(std::time::Instant::now);
-            let result = attempts.instrument(span.clone()).await;
-            if let Some(start) = start {
-                span.record("duration_ms", start.elapsed().as_millis() as u64);
-            }
-            match result {
-                Ok(response) => response,
-                Err(error) => failed(error, &span),
-            }
-        })
+        // The clock is read only for a subscriber that will see the duration.
+        let start = (!span.is_disabled()).then(Instant::now);
+        Call::Running {
+            // Boxed: the attempts' state is most of a call's, which would otherwise be moved
+            // with every future that holds it, the caller's included.
+            attempts: Box::pin(self.attempts(client, request, span.clone())),
+            span,
+            start,
+        }
     }
 
     /// What is checked once per call, before anything is sent. (A body was checked before the
@@ -182,6 +181,48 @@ impl Pipeline {
     }
 }
 
+/// What the `exec` hook returns: the call's response, an error carried in it (`carry`) when
+/// the call failed. Written by hand rather than as an `async` block with combinators: it is one
+/// small function on every call's path.
+enum Call<'a> {
+    /// Refused before anything was sent.
+    Done(Option<reqwest::Response>),
+    Running {
+        attempts: Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send + 'a>>,
+        span: tracing::Span,
+        start: Option<Instant>,
+    },
+}
+
+impl Future for Call<'_> {
+    type Output = reqwest::Result<reqwest::Response>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Call::Done(response) => Poll::Ready(Ok(response
+                .take()
+                .expect("a call polled after it completed"))),
+            Call::Running {
+                attempts,
+                span,
+                start,
+            } => {
+                let result = {
+                    let _entered = span.enter();
+                    std::task::ready!(attempts.as_mut().poll(cx))
+                };
+                if let Some(start) = start {
+                    span.record("duration_ms", start.elapsed().as_millis() as u64);
+                }
+                Poll::Ready(Ok(match result {
+                    Ok(response) => response,
+                    Err(error) => failed(error, span),
+                }))
+            }
+        }
+    }
+}
+
 /// The response that carries a failed call's error to the caller (`carry`).
 fn failed(error: Error, span: &tracing::Span) -> reqwest::Response {
     tracing::debug!(parent: span, error = %error, "call failed");
@@ -209,7 +250,7 @@ macro_rules! hooks {
                 request: reqwest::Request,
                 info: &OperationInfo,
             ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
-                self.inner.exec(&self.client, request, info).map(Ok)
+                self.inner.exec(&self.client, request, info)
             }
         }
     };

@@ -65,12 +65,12 @@ impl Pipeline {
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
+        span: tracing::Span,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + 'a {
         let method = request.method().clone();
         let mut original = Some(request);
         async move {
             let shared = &*self.0;
-            let span = tracing::Span::current();
             let start = Instant::now();
             // One resend, for any method, after the gateway refused the signature as expired: it
             // refused before the service saw the request.
