@@ -5,7 +5,8 @@ use crate::Generated;
 
 /// Rewrites every `2xx => ResponseValue::from_response(response).await` arm of a generated
 /// `send` to `crate::pipeline::decode(response)` (see the module docs), removes the
-/// `api-version` header each `send` adds (CodeArts defines none), and writes each path parameter
+/// `api-version` header each `send` adds (CodeArts defines none) with the header map it went
+/// into, and writes each path parameter
 /// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
 /// (the same encoding, without two strings per parameter), leaves a builder's unset value as an
 /// empty error until `send` finds it unset (the same message, without a string per parameter
@@ -27,6 +28,22 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         bodies: usize,
         error_arms: usize,
         pre_post: usize,
+        header_maps: usize,
+    }
+    /// Replaces `builder.headers(header_map)` with `builder`.
+    struct StripHeaders(usize);
+    impl VisitMut for StripHeaders {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            if let syn::Expr::MethodCall(call) = expr
+                && call.method == "headers"
+                && call.args.len() == 1
+                && call.args[0].to_token_stream().to_string() == "header_map"
+            {
+                *expr = (*call.receiver).clone();
+                self.0 += 1;
+            }
+        }
     }
     impl VisitMut for Rewrite {
         fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
@@ -161,17 +178,22 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
             });
             if block.stmts.len() < before {
                 self.api_version += before - block.stmts.len();
-                // The map it was appended to may now stay empty: made without allocating, and
-                // perhaps never changed.
-                for stmt in &mut block.stmts {
-                    if let syn::Stmt::Local(local) = stmt
-                        && local.pat.to_token_stream().to_string() == "mut header_map"
-                    {
-                        local.attrs.push(syn::parse_quote!(#[allow(unused_mut)]));
-                        if let Some(init) = &mut local.init {
-                            *init.expr = syn::parse_quote!(::reqwest::header::HeaderMap::new());
-                        }
-                    }
+                // The map it was appended to is now left empty: it is neither made nor handed
+                // to the request builder (whose `headers` walks and drops it), unless a header
+                // parameter still goes into it.
+                let uses = block
+                    .to_token_stream()
+                    .to_string()
+                    .matches("header_map")
+                    .count();
+                if uses == 2 {
+                    block.stmts.retain(|stmt| {
+                        !matches!(stmt, syn::Stmt::Local(local)
+                            if local.pat.to_token_stream().to_string() == "mut header_map")
+                    });
+                    let mut strip = StripHeaders(0);
+                    strip.visit_block_mut(block);
+                    self.header_maps += strip.0;
                 }
             }
             syn::visit_mut::visit_block_mut(self, block);
@@ -216,6 +238,7 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         bodies: 0,
         error_arms: 0,
         pre_post: 0,
+        header_maps: 0,
     };
     rewrite.visit_file_mut(file);
     let tokens = file.to_token_stream().to_string();
@@ -253,6 +276,12 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         rewrite.pre_post,
         2 * sends,
         "{input}: each of the {sends} sends should await the `pre` and `post` hooks once"
+    );
+    assert_eq!(
+        rewrite.header_maps, sends,
+        "{input}: each of the {sends} sends should hand the request builder an empty header map \
+         once the `api-version` header is gone: has progenitor changed, or does an operation \
+         take a header parameter?"
     );
     assert_eq!(
         rewrite.api_version, sends,
