@@ -184,9 +184,11 @@ fn check_allowed(allowed: &[Value], value: &Value, field: &Field<'_>) -> Result<
 #[inline]
 fn check_len(rules: &Rules, s: &str, field: &Field<'_>) -> Result<()> {
     let (min, max) = (rules.min_length, rules.max_length);
-    // A character is one to four bytes: most strings pass on their byte length alone.
+    // A character is one to four bytes: most strings pass on their byte length alone, and an
+    // ASCII string has as many characters as bytes.
     let bytes = s.len() as u64;
-    match max.is_none_or(|max| bytes <= max) && min.is_none_or(|min| bytes >= 4 * min) {
+    let long_enough = |min| bytes >= 4 * min || (bytes >= min && s.is_ascii());
+    match max.is_none_or(|max| bytes <= max) && min.is_none_or(long_enough) {
         true => Ok(()),
         false => check_chars(min, max, s, field),
     }

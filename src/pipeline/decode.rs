@@ -105,15 +105,25 @@ fn content_type_of(headers: &HeaderMap) -> &str {
 }
 
 /// JSON, or no content type at all (some gateways leave it out).
+#[inline]
 fn is_json(headers: &HeaderMap) -> bool {
-    let essence = content_type_of(headers)
+    match headers.get(reqwest::header::CONTENT_TYPE) {
+        None => true,
+        Some(value) if value.as_bytes() == b"application/json" => true,
+        Some(value) => is_json_type(value.to_str().unwrap_or("")),
+    }
+}
+
+/// A content type other than plain `application/json`: with parameters, in other cases, or
+/// `+json`.
+fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .as_bytes();
-    essence == b"application/json"
-        || essence.is_empty()
+    essence.is_empty()
         || essence.eq_ignore_ascii_case(b"application/json")
         || essence
             .len()

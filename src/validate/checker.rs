@@ -459,6 +459,16 @@ mod tests {
         let exactly_2 = object("n", text(Some(2), Some(2)));
         assert!(check_json(&exactly_2, r#"{"n":"中文"}"#.as_bytes()).is_ok());
         assert!(check_json(&exactly_2, br#"{"n":"abc"}"#).is_err());
+        // Between the minimum and four times it, bytes tell only for ASCII.
+        let at_least_4 = object("n", text(Some(4), None));
+        assert!(check_json(&at_least_4, br#"{"n":"abcd"}"#).is_ok());
+        let e = check_json(&at_least_4, r#"{"n":"aé€"}"#.as_bytes()).unwrap_err();
+        assert!(
+            e.to_string().contains("at least 4 characters long (got 3)"),
+            "{e}"
+        );
+        let e = check_json(&at_least_4, "{\"n\":\"aé€\"}".as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("(got 3)"), "{e}");
     }
 
     /// A member name written with escapes is the same member; a body that is not UTF-8 is
