@@ -60,7 +60,8 @@
 //!    current endpoint (`src/pipeline/endpoints.rs`), and the body is read, bounded.
 //! 3. **Decide** (`src/retry.rs`): one pure function says retry after a wait, or stop.
 //! 4. **Answer** (`src/pipeline/answer.rs`): an error status becomes [`Error`] with that answer's
-//!    status and request id; a success goes on with the body it read.
+//!    status and request id; a success goes on with the body it read (so the generated code
+//!    never sees an error status: `build.rs` removes its arms for them).
 //! 5. **Decode** (`src/pipeline/decode.rs`): the generated success arms, rewritten by `build.rs`,
 //!    decode the body once; a body that does not decode becomes [`Error::Decode`] with its status
 //!    and request id.

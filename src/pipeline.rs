@@ -7,6 +7,8 @@
 //!    code (`operations`), refuse a service without an endpoint, put the query into the one
 //!    encoding every request uses (RFC 3986, sorted, as the official SDK sends it), and check the
 //!    parameters against the description (`validate`). Nothing is sent when any of this fails.
+//!    This runs before the call's future ([`Call`]) is made, so that the future holds only the
+//!    span and the boxed attempts.
 //! 2. **Attempts** (`attempt`): for each attempt, resolve the credentials (temporary ones are
 //!    fetched or refreshed, `provider::metadata`; a missing project id is looked up once,
 //!    `project`), add the user agent and the credentials (a new signature each time), send to the
@@ -18,7 +20,8 @@
 //! 4. **Answer** (`answer`): an error status, like every failure before it (bad input, no
 //!    endpoint, a transport failure), becomes the crate's [`Error`] right here, while status and
 //!    request id are at hand, and travels to the caller inside the response handed back
-//!    (`carry`). A success goes on to the generated code with the body the attempt read.
+//!    (`carry`). A success goes on to the generated code with the body the attempt read. (So
+//!    the generated arms that decode an error body are never reached; build.rs removes them.)
 //! 5. **Decode** (`decode`): build.rs makes every success arm of the generated code decode
 //!    through [`decode`] instead of progenitor's own `from_response`, so a body that does not
 //!    decode is carried the same way, with its own status and request id. The body is decoded
