@@ -30,12 +30,14 @@
 
 mod answer;
 mod attempt;
+mod body;
 mod carry;
 mod convert;
 mod decode;
 mod endpoints;
 mod segment;
 
+pub(crate) use body::Body;
 pub(crate) use convert::unset_message;
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
