@@ -55,12 +55,11 @@ impl Outcome {
 }
 
 impl Pipeline {
-    // The state of this future is kept small (it is boxed for every call, `Pipeline::exec`): each
-    // step's locals live in a block of their own, since a future keeps whatever was borrowed in
-    // scope across an `.await`, and the rare waits (fetching credentials, the retry's sleep) are
-    // boxed.
-    // Not `async fn`, whose future would keep the request it was given besides the original
-    // kept for a retry.
+    // The state of this future is kept small (it is boxed for every call, `Pipeline::exec`). It
+    // is not an `async fn`, whose future would keep the request it was given besides the original
+    // kept for a retry; each step's locals live in a block of their own, since a future keeps
+    // whatever was borrowed in scope across an `.await`; and the rare waits (fetching
+    // credentials, the retry's sleep) are boxed.
     pub(super) fn attempts<'a>(
         &'a self,
         client: &'a reqwest::Client,
