@@ -193,42 +193,58 @@ impl Pipeline {
     /// and so is the project id if one is looked up): the canonical request it signed, if any.
     /// `None` when something must be fetched, and nothing was done.
     fn prepare_now(&self, request: &mut reqwest::Request) -> Option<Option<String>> {
-        let shared = &*self.0;
-        let now = shared.skew.now(&*shared.clock);
-        let credentials = shared.credentials.resolve_now(now)?;
-        let project_id = match (&credentials, &shared.project) {
-            (Resolved::Keys(keys), Some(lookup)) if keys.project_id.is_none() => {
-                Some(lookup.known(keys)?)
-            }
-            _ => None,
+        let now = self.0.skew.now(&*self.0.clock);
+        let credentials = self.0.credentials.resolve_now(now)?;
+        let project_id = match self.project_lookup(&credentials) {
+            Some((lookup, keys)) => Some(lookup.known(keys)?),
+            None => None,
         };
-        request
-            .headers_mut()
-            .insert(reqwest::header::USER_AGENT, shared.user_agent.clone());
-        Some(credentials.apply(request, now, project_id.as_deref()))
+        Some(self.sign(request, &credentials, now, project_id.as_deref()))
     }
 
     /// Adds what every attempt carries: the user agent and fresh credentials, signed at the
-    /// client's time corrected for skew. Returns the canonical request it signed, if any.
-    /// Fails when no credentials or no project id can be had.
+    /// client's time corrected for skew, once what they need is fetched. Returns the canonical
+    /// request it signed, if any. Fails when no credentials or no project id can be had.
     async fn prepare(
         &self,
         client: &reqwest::Client,
         request: &mut reqwest::Request,
     ) -> Result<Option<String>, Error> {
-        let shared = &*self.0;
-        request
-            .headers_mut()
-            .insert(reqwest::header::USER_AGENT, shared.user_agent.clone());
-        let now = shared.skew.now(&*shared.clock);
-        let credentials = shared.credentials.resolve(now).await?;
-        let project_id = match (&credentials, &shared.project) {
+        let now = self.0.skew.now(&*self.0.clock);
+        let credentials = self.0.credentials.resolve(now).await?;
+        let project_id = match self.project_lookup(&credentials) {
+            Some((lookup, keys)) => Some(lookup.project_id(client, keys, now).await?),
+            None => None,
+        };
+        Ok(self.sign(request, &credentials, now, project_id.as_deref()))
+    }
+
+    /// The project id lookup `credentials` need: AK/SK keys without a project id, on a client
+    /// that looks it up.
+    fn project_lookup<'c>(
+        &'c self,
+        credentials: &'c Resolved<'_>,
+    ) -> Option<(&'c crate::project::Lookup, &'c crate::auth::Keys)> {
+        match (credentials, &self.0.project) {
             (Resolved::Keys(keys), Some(lookup)) if keys.project_id.is_none() => {
-                Some(lookup.project_id(client, keys, now).await?)
+                Some((lookup, keys))
             }
             _ => None,
-        };
-        Ok(credentials.apply(request, now, project_id.as_deref()))
+        }
+    }
+
+    /// Adds the user agent and the credentials; the canonical request, if signed.
+    fn sign(
+        &self,
+        request: &mut reqwest::Request,
+        credentials: &Resolved<'_>,
+        now: std::time::SystemTime,
+        project_id: Option<&str>,
+    ) -> Option<String> {
+        request
+            .headers_mut()
+            .insert(reqwest::header::USER_AGENT, self.0.user_agent.clone());
+        credentials.apply(request, now, project_id)
     }
 
     /// Sends and reads the body, at most `max_response_bytes` of it. Not `async fn`: its future
