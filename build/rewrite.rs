@@ -3,18 +3,22 @@
 
 use crate::Generated;
 
-/// Rewrites every `2xx => ResponseValue::from_response(response).await` arm of a generated
-/// `send` to `crate::pipeline::decode(response)` (see the module docs), removes the
-/// `api-version` header each `send` adds (CodeArts defines none) with the header map it went
-/// into, and writes each path parameter
-/// into the URL through `crate::pipeline::Segment` instead of `encode_path(&value.to_string())`
-/// (the same encoding, without two strings per parameter), leaves a builder's unset value as an
-/// empty error until `send` finds it unset (the same message, without a string per parameter
-/// for every call), and has a `send` with a body check it (`Pipeline::check_body`) before it is
-/// serialized, and removes the arms that decode an error status's body (the pipeline never hands
-/// the generated code an error status) and the calls of the `pre` and `post` hooks (this crate
-/// implements neither), and has builders keep a body as given (`crate::pipeline::Body`) instead of
-/// converting it into progenitor's builder type and back. Stops the build if any of these is not found everywhere.
+/// The changes to the generated code (see the module docs):
+/// - every `2xx => ResponseValue::from_response(response).await` arm of a `send` becomes
+///   `crate::pipeline::decode(response)`, and the arms that decode an error status's body go
+///   (the pipeline never hands the generated code an error status);
+/// - the awaits of the `pre` and `post` hooks go (this crate implements neither);
+/// - the `api-version` header each `send` adds goes (CodeArts defines none), with the header map
+///   it went into;
+/// - each path parameter is written into the URL through `crate::pipeline::Segment` instead of
+///   `encode_path(&value.to_string())` (the same encoding, without two strings per parameter);
+/// - a builder's unset value is an empty error until `send` finds it unset (the same message,
+///   without a string per parameter for every call);
+/// - a `send` with a body checks it (`Pipeline::check_body`) before it is serialized;
+/// - a builder keeps its body as given (`crate::pipeline::Body`) instead of converting it into
+///   progenitor's builder type and back.
+///
+/// Stops the build if any of these is not found everywhere.
 pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
