@@ -14,9 +14,7 @@ use crate::Generated;
 ///   `encode_path(&value.to_string())` (the same encoding, without two strings per parameter);
 /// - a builder's unset value is an empty error until `send` finds it unset (the same message,
 ///   without a string per parameter for every call);
-/// - a `send` with a body checks it (`Pipeline::check_body`) before it is serialized;
-/// - a builder keeps its body as given (`crate::pipeline::Body`) instead of converting it into
-///   progenitor's builder type and back.
+/// - a `send` with a body checks it (`Pipeline::check_body`) before it is serialized.
 ///
 /// Stops the build if any of these is not found everywhere.
 pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
@@ -34,9 +32,6 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         error_arms: usize,
         pre_post: usize,
         header_maps: usize,
-        /// Builders' bodies kept as `crate::pipeline::Body`: fields, `new()`, `body()`,
-        /// `body_map()` and `send`.
-        bodies_kept: [usize; 5],
     }
     /// Replaces `builder.headers(header_map)` with `builder`.
     struct StripHeaders(usize);
@@ -92,40 +87,7 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
             syn::visit_mut::visit_impl_item_fn_mut(self, f);
         }
 
-        fn visit_field_mut(&mut self, field: &mut syn::Field) {
-            // `body: Result<types::builder::X, String>` in a builder becomes
-            // `Result<crate::pipeline::Body<types::X, types::builder::X>, String>`.
-            if field.ident.as_ref().is_some_and(|i| i == "body")
-                && let syn::Type::Path(path) = &field.ty
-                && let Some(last) = path.path.segments.last()
-                && last.ident == "Result"
-                && let syn::PathArguments::AngleBracketed(args) = &last.arguments
-                && let Some(syn::GenericArgument::Type(syn::Type::Path(inner))) = args.args.first()
-                && inner.path.segments.len() == 3
-                && inner.path.segments[0].ident == "types"
-                && inner.path.segments[1].ident == "builder"
-            {
-                let name = &inner.path.segments[2].ident;
-                field.ty = syn::parse_quote!(
-                    Result<crate::pipeline::Body<types::#name, types::builder::#name>, String>
-                );
-                self.bodies_kept[0] += 1;
-            }
-            syn::visit_mut::visit_field_mut(self, field);
-        }
-
         fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
-            if let syn::Member::Named(name) = &field.member
-                && name == "body"
-                && field.expr.to_token_stream().to_string()
-                    == "Ok (:: std :: default :: Default :: default ())"
-            {
-                field.expr = syn::parse_quote!(Ok(crate::pipeline::Body::Building(
-                    ::std::default::Default::default()
-                )));
-                self.bodies_kept[1] += 1;
-                return;
-            }
             // `name: Err("name was not initialized".to_string())` in a builder's `new()`
             // becomes `name: Err(String::new())`, which does not allocate; `send` writes the
             // same message if the value is still unset (`unset_message` below).
@@ -142,33 +104,6 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
 
         fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
             use syn::{Expr, Token, punctuated::Punctuated};
-            if let Expr::MethodCall(call) = expr
-                && call.args.len() == 1
-            {
-                let receiver = call.receiver.to_token_stream().to_string();
-                let arg = call.args[0].to_token_stream().to_string();
-                match (call.method.to_string().as_str(), receiver.as_str()) {
-                    // `body()`: the value is kept as given.
-                    ("map", "value . try_into ()") if arg == "From :: from" => {
-                        call.args[0] = syn::parse_quote!(crate::pipeline::Body::Typed);
-                        self.bodies_kept[2] += 1;
-                    }
-                    // `body_map()`: the builder is made from the value only when edited.
-                    ("map", "self . body") if arg == "f" => {
-                        *expr = syn::parse_quote!(self.body.map(|body| {
-                            crate::pipeline::Body::Building(f(body.into_builder()))
-                        }));
-                        self.bodies_kept[3] += 1;
-                        return;
-                    }
-                    // `send`: a builder is converted, a value is taken as it is.
-                    ("and_then", "body") if arg.contains(":: try_from (v)") => {
-                        call.args[0] = syn::parse_quote!(crate::pipeline::Body::into_typed);
-                        self.bodies_kept[4] += 1;
-                    }
-                    _ => {}
-                }
-            }
             if let Expr::MethodCall(call) = expr
                 && call.method == "map_err"
                 && call.args.len() == 1
@@ -307,7 +242,6 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         error_arms: 0,
         pre_post: 0,
         header_maps: 0,
-        bodies_kept: [0; 5],
     };
     rewrite.visit_file_mut(file);
     let tokens = file.to_token_stream().to_string();
@@ -345,12 +279,6 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         rewrite.pre_post,
         2 * sends,
         "{input}: each of the {sends} sends should await the `pre` and `post` hooks once"
-    );
-    let kept = rewrite.bodies_kept;
-    assert!(
-        kept[0] > 0 && kept.iter().all(|&n| n == kept[0]),
-        "{input}: builders' bodies kept as `Body` (fields, new, body, body_map, send): {kept:?}: \
-         has progenitor changed its builders?"
     );
     assert_eq!(
         rewrite.header_maps, sends,

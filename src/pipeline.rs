@@ -30,14 +30,12 @@
 
 mod answer;
 mod attempt;
-mod body;
 mod carry;
 mod convert;
 mod decode;
 mod endpoints;
 mod segment;
 
-pub(crate) use body::Body;
 pub(crate) use convert::unset_message;
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;

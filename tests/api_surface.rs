@@ -128,13 +128,6 @@ fn surface(name: &str) -> String {
                                 .strip_prefix("Result<")
                                 .and_then(|t| t.strip_suffix(", String>"))
                                 .unwrap_or(&t);
-                            // A body is kept as given or as progenitor's builder
-                            // (`pipeline::Body<T, B>`); the setters take and edit what they did.
-                            let t = t
-                                .strip_prefix("crate::pipeline::Body<")
-                                .and_then(|t| t.strip_suffix('>'))
-                                .and_then(|t| t.split_once(", "))
-                                .map_or(t, |(_, builder)| builder);
                             let c = constraints(&spec, op_path, &fname);
                             let c = if c.is_empty() {
                                 String::new()
