@@ -9,7 +9,8 @@
 //! - `<name>.json`: the full description, which `src/validate.rs` and `src/spec.rs` read.
 //! - `<name>_operations.rs`: the operation table, read off what progenitor generated: for each
 //!   builder's `send`, the name progenitor hands the hooks (`OperationInfo::operation_id`), the
-//!   official operationId (joined on method and path), its method and path. The pipeline and the input checks key everything on this table, so nothing imitates
+//!   official operationId (joined on method and path), its method, its path and its inputs. The
+//!   pipeline and the input checks key everything on this table, so nothing imitates
 //!   progenitor's naming, and an operation missing from it stops the build.
 //!
 //! `build/rewrite.rs` then changes what progenitor generated, each change checked to apply
@@ -22,8 +23,10 @@
 //! - path parameters are percent-encoded as the URL is written (`crate::pipeline::Segment`), and
 //!   a builder's unset value makes its message only when `send` finds it unset: the same
 //!   requests and messages, with fewer strings per call;
-//! - a `send` with a body checks the typed body against the description before serializing it
-//!   (`Pipeline::check_body`), instead of the pipeline reading the JSON back.
+//! - every `send` checks its inputs, parameters and body, as the typed values they are, against
+//!   the description before writing its URL (`Pipeline::check`), instead of the pipeline reading
+//!   the URL and the JSON back; the table lists them in the order the call passes them, and the
+//!   build stops if they are not the parameters (and body) the description has.
 
 #[path = "build/rewrite.rs"]
 mod rewrite;
@@ -87,7 +90,7 @@ fn generate(name: &str, out_dir: &Path) {
     let mut sends = Vec::new();
     collect_sends(&file.items, &mut sends);
     let table = operation_table(&input, &json, &sends);
-    rewrite::rewrite_generated(&input, &mut file, &sends);
+    rewrite::rewrite_generated(&input, name, &mut file, &sends);
     // progenitor's usage snippets are marked `ignore`; as `text` they are not counted as
     // skipped doctests.
     let code = prettyplease::unparse(&file).replace("```ignore", "```text");
@@ -140,6 +143,9 @@ struct Generated {
     path: String,
     /// Success statuses whose arm decodes the body (`ResponseValue::from_response`).
     decoded: Vec<u16>,
+    /// What the `send` puts into the request, in the order the input checks take them: each
+    /// path parameter, each query parameter, then the body, as (name on the wire, variable).
+    inputs: Vec<(String, String)>,
 }
 
 /// Emits the operation table (see the module docs) from the generated `send`s.
@@ -161,9 +167,36 @@ fn operation_table(input: &str, spec: &serde_json::Value, found: &[Generated]) -
         let official = op["operationId"]
             .as_str()
             .expect("every operation has an id");
+        // Every described parameter is one of the inputs the send checks, and nothing else is.
+        let item = &spec["paths"][&g.path];
+        let mut described: Vec<&str> = item
+            .get("parameters")
+            .into_iter()
+            .chain(op.get("parameters"))
+            .filter_map(|p| p.as_array())
+            .flatten()
+            .map(|p| match p.get("$ref").and_then(|r| r.as_str()) {
+                Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap_or(p),
+                None => p,
+            })
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        if op.get("requestBody").is_some() {
+            described.push("body");
+        }
+        let mut inputs: Vec<&str> = g.inputs.iter().map(|(wire, _)| wire.as_str()).collect();
+        described.sort_unstable();
+        inputs.sort_unstable();
+        assert_eq!(
+            described, inputs,
+            "{input}: {official} describes these inputs, and its send takes those"
+        );
         entries.push(format!(
-            "    OperationId {{ index: {index}, generated: {:?}, official: {official:?}, method: {:?}, path: {:?} }},\n",
-            g.name, g.method, g.path
+            "    OperationId {{ index: {index}, generated: {:?}, official: {official:?}, method: {:?}, path: {:?}, inputs: &{:?} }},\n",
+            g.name,
+            g.method,
+            g.path,
+            g.inputs.iter().map(|(wire, _)| wire).collect::<Vec<_>>()
         ));
     }
     let described = spec["paths"]
@@ -189,6 +222,7 @@ fn operation_table(input: &str, spec: &serde_json::Value, found: &[Generated]) -
          /// Every operation of this description, in the order progenitor generated them.\n\
          pub(crate) static OPERATIONS: &[OperationId] = &[\n{}];\n\n\
          /// The operation whose generated name (`OperationInfo::operation_id`) is `generated`.\n\
+         #[cfg(test)]\n\
          pub(crate) fn by_generated_name(generated: &str) -> Option<&'static OperationId> {{\n\
          \x20   match generated {{\n{}        _ => None,\n    }}\n}}\n",
         entries.concat(),
@@ -247,17 +281,54 @@ fn collect_sends(items: &[syn::Item], out: &mut Vec<Generated>) {
                         })
                         .filter(|s| (200..300).contains(s))
                         .collect();
+                    let inputs = inputs_of(path, &body);
                     out.push(Generated {
                         name,
                         method: method.to_owned(),
                         path: path.to_owned(),
                         decoded,
+                        inputs,
                     });
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The inputs of a generated `send` (its block, as tokens) for `path`, in order (see
+/// [`Generated::inputs`]): the path's placeholders with the variables written into them
+/// (`encode_path(&group_id.to_string())`), the query's names with theirs
+/// (`QueryParam::new("type", &type_)`), and `body` when it is serialized (`.json(&body)`).
+fn inputs_of(path: &str, send: &str) -> Vec<(String, String)> {
+    let placeholders = path
+        .split('{')
+        .skip(1)
+        .filter_map(|p| p.split_once('}').map(|(name, _)| name.to_owned()));
+    let path_vars = send.split("encode_path (& ").skip(1).filter_map(|rest| {
+        rest.split_once(" . to_string ()")
+            .map(|(v, _)| v.to_owned())
+    });
+    let mut inputs: Vec<(String, String)> = placeholders.zip(path_vars).collect();
+    assert_eq!(
+        inputs.len(),
+        path.matches('{').count(),
+        "a send for {path} does not write each path parameter with `encode_path`: has \
+         progenitor changed how it builds URLs?"
+    );
+    for rest in send.split("QueryParam :: new (\"").skip(1) {
+        let (wire, rest) = rest.split_once('"').expect("a query parameter's name");
+        let var = rest
+            .strip_prefix(" , & ")
+            .and_then(|r| r.split_once(')'))
+            .map(|(v, _)| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("a query parameter {wire} without its variable"));
+        inputs.push((wire.to_owned(), var));
+    }
+    if send.contains(". json (& body)") {
+        inputs.push(("body".to_owned(), "body".to_owned()));
+    }
+    inputs
 }
 
 /// The name a generated `send` (its block, as tokens) hands the hooks as

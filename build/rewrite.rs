@@ -14,21 +14,29 @@ use crate::Generated;
 ///   `encode_path(&value.to_string())` (the same encoding, without two strings per parameter);
 /// - a builder's unset value is an empty error until `send` finds it unset (the same message,
 ///   without a string per parameter for every call);
-/// - a `send` with a body checks it (`Pipeline::check_body`) before it is serialized.
+/// - every `send` checks its inputs, parameters and body, as typed values (`Pipeline::check`)
+///   before it writes the URL; `module` is where the operation table of `found` is.
 ///
 /// Stops the build if any of these is not found everywhere.
-pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Generated]) {
+pub(crate) fn rewrite_generated(
+    input: &str,
+    module: &str,
+    file: &mut syn::File,
+    found: &[Generated],
+) {
     use quote::ToTokens;
     use syn::visit_mut::VisitMut;
 
-    struct Rewrite {
+    struct Rewrite<'a> {
+        found: &'a [Generated],
+        module: &'a str,
+        checks: usize,
         success: usize,
         other: usize,
         api_version: usize,
         segments: usize,
         unset: usize,
         invalid_request: usize,
-        bodies: usize,
         error_arms: usize,
         pre_post: usize,
         header_maps: usize,
@@ -48,7 +56,7 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
             }
         }
     }
-    impl VisitMut for Rewrite {
+    impl VisitMut for Rewrite<'_> {
         fn visit_expr_match_mut(&mut self, m: &mut syn::ExprMatch) {
             // The pipeline turns every error status into the crate's `Error` before the
             // generated code sees the response (`pipeline::answer`), so the arms that decode an
@@ -63,28 +71,38 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
         }
 
         fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-            // In a `send` with a body, right after `let body = …?;`, the body is checked against
-            // the description as the typed value it is, before it is serialized.
-            if f.sig.ident == "send" {
-                let name = crate::operation_id_of(&f.block.to_token_stream().to_string());
-                let at = f.block.stmts.iter().position(|stmt| {
-                    matches!(stmt, syn::Stmt::Local(local)
-                        if local.pat.to_token_stream().to_string() == "body")
-                });
-                if let (Some(name), Some(at)) = (name, at) {
-                    f.block.stmts.insert(
-                        at + 1,
-                        syn::parse_quote!(
-                            client
-                                .inner
-                                .check_body(&body, #name)
-                                .map_err(Error::UnexpectedResponse)?;
-                        ),
-                    );
-                    self.bodies += 1;
-                }
-            }
             syn::visit_mut::visit_impl_item_fn_mut(self, f);
+            // Right before the URL is written, every input of the `send` (its parameters and
+            // its body, as the typed values they are) is checked against the description, in
+            // one call that names the operation by its place in the table.
+            if f.sig.ident != "send" {
+                return;
+            }
+            let name = crate::operation_id_of(&f.block.to_token_stream().to_string());
+            let Some(index) = name.and_then(|n| self.found.iter().position(|g| g.name == n)) else {
+                return;
+            };
+            let Some(at) = f.block.stmts.iter().position(|stmt| {
+                matches!(stmt, syn::Stmt::Local(local)
+                    if local.pat.to_token_stream().to_string() == "url")
+            }) else {
+                return;
+            };
+            let vars = self.found[index]
+                .inputs
+                .iter()
+                .map(|(_, var)| syn::Ident::new(var, proc_macro2::Span::call_site()));
+            let module = syn::Ident::new(self.module, proc_macro2::Span::call_site());
+            f.block.stmts.insert(
+                at,
+                syn::parse_quote!(
+                    client
+                        .inner
+                        .check(&crate::operations::#module::OPERATIONS[#index], &(#(&#vars,)*))
+                        .map_err(Error::UnexpectedResponse)?;
+                ),
+            );
+            self.checks += 1;
         }
 
         fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
@@ -232,13 +250,15 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
     let sends = found.len();
     let expected: usize = found.iter().map(|g| g.decoded.len()).sum();
     let mut rewrite = Rewrite {
+        found,
+        module,
+        checks: 0,
         success: 0,
         other: 0,
         api_version: 0,
         segments: 0,
         unset: 0,
         invalid_request: 0,
-        bodies: 0,
         error_arms: 0,
         pre_post: 0,
         header_maps: 0,
@@ -248,7 +268,6 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
     let left = tokens.matches("encode_path (").count();
     let unset_left = tokens.matches("was not initialized").count();
     let invalid_left = tokens.matches("map_err (Error :: InvalidRequest)").count();
-    let serialized = tokens.matches(". json (& body)").count();
     let error_arms_left = tokens.matches("Error :: ErrorResponse").count();
     assert!(
         rewrite.error_arms > 0 && error_arms_left == 0,
@@ -256,11 +275,10 @@ pub(crate) fn rewrite_generated(input: &str, file: &mut syn::File, found: &[Gene
          left: has progenitor changed how it matches statuses?",
         rewrite.error_arms
     );
-    assert!(
-        rewrite.bodies == serialized,
-        "{input}: {serialized} sends serialize a body and {} check it first: has progenitor \
-         changed how it sends bodies?",
-        rewrite.bodies
+    assert_eq!(
+        rewrite.checks, sends,
+        "{input}: each of the {sends} sends should check its inputs before writing its URL: has \
+         progenitor changed how a send begins?"
     );
     assert!(
         rewrite.unset > 0 && unset_left == 0 && rewrite.invalid_request > 0 && invalid_left == 0,

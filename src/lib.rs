@@ -50,11 +50,12 @@
 //! hands it to the hand-written pipeline through progenitor's `exec` hook. Each step has one
 //! owner:
 //!
-//! 1. **Preflight** (`src/pipeline.rs`): a body is checked against the description
-//!    (`src/validate.rs`, `src/spec.rs`) as the typed value the generated `send` is about to
-//!    serialize (`build.rs` puts `Pipeline::check_body` there); then the operation is looked up
-//!    in the table `build.rs` read off the generated code (`src/operations.rs`), the query is put
-//!    in its one encoding, and the parameters are checked. Bad input is never sent.
+//! 1. **Check and preflight** (`src/pipeline.rs`): before the generated `send` writes its URL,
+//!    its parameters and body are checked against the description (`src/validate.rs`,
+//!    `src/spec.rs`) as the typed values they are, in one call that names the operation by its
+//!    place in the table `build.rs` read off the generated code (`src/operations.rs`; `build.rs`
+//!    puts `Pipeline::check` into every `send`). In `exec`, a service without an endpoint is
+//!    refused and the query is put in its one encoding. Bad input is never sent.
 //! 2. **Attempt** (`src/pipeline/attempt.rs`): credentials are resolved (`src/auth.rs`,
 //!    `src/provider/`, `src/project.rs`), the request is signed (`src/signer.rs`) and sent to the
 //!    current endpoint (`src/pipeline/endpoints.rs`), and the body is read, bounded.

@@ -1,8 +1,10 @@
 //! The operation table: which operations the generated clients have, under which names.
 //!
 //! `build.rs` reads it off what progenitor generated (the name each builder's `send` hands the
-//! hooks, its method and path) and joins it with the descriptions' official
-//! operationIds; nothing here imitates progenitor's naming.
+//! hooks, its method, path and inputs) and joins it with the descriptions' official
+//! operationIds; nothing here imitates progenitor's naming. Each generated `send` names its
+//! entry by reference when it checks its inputs (`Pipeline::check`), so no name is looked up
+//! per call, and an operation missing from the table does not compile.
 
 use crate::region::Service;
 
@@ -11,8 +13,8 @@ use crate::region::Service;
 pub(crate) struct OperationId {
     /// Position in its service's table.
     pub index: usize,
-    /// The name progenitor passes to the hooks, e.g. `add_group_webhook` (looked up by
-    /// [`find`]'s generated `match`; kept here for the tests that prove the two agree).
+    /// The name progenitor passes to the hooks, e.g. `add_group_webhook` (kept for the tests
+    /// that prove the table and the generated code agree).
     #[cfg_attr(not(test), allow(dead_code))]
     pub generated: &'static str,
     /// The official operationId, e.g. `AddGroupWebhook`.
@@ -21,14 +23,18 @@ pub(crate) struct OperationId {
     pub method: &'static str,
     /// Path template, e.g. `/v4/groups/{group_id}/hooks`.
     pub path: &'static str,
+    /// What the generated `send` checks, in order: its path parameters, its query parameters
+    /// and `body` if it takes one, by their names in the description.
+    pub inputs: &'static [&'static str],
 }
 
-mod repo {
+// The generated `send`s name their operation here (`build.rs`).
+pub(crate) mod repo {
     use super::OperationId;
     include!(concat!(env!("OUT_DIR"), "/repo_operations.rs"));
 }
 
-mod check {
+pub(crate) mod check {
     use super::OperationId;
     include!(concat!(env!("OUT_DIR"), "/check_operations.rs"));
 }
@@ -41,7 +47,9 @@ pub(crate) fn table(service: Service) -> &'static [OperationId] {
     }
 }
 
-/// The operation of `service` that progenitor named `generated`.
+/// The operation of `service` that progenitor named `generated`: for the tests, as the
+/// generated code names its operation by reference.
+#[cfg(test)]
 pub(crate) fn find(service: Service, generated: &str) -> Option<&'static OperationId> {
     match service {
         Service::Repo => repo::by_generated_name(generated),

@@ -1,14 +1,14 @@
 //! The one path every request of the generated clients takes, through progenitor's `exec` hook.
 //!
-//! 0. **Body** ([`Pipeline::check_body`]): before a generated `send` serializes a body, it
-//!    checks the typed value against the description (`validate`; build.rs puts the call into
-//!    every `send` that has a body). A failure is carried back like every other (`carry`).
-//! 1. **Preflight** (`exec`): find the operation in the table build.rs read off the generated
-//!    code (`operations`), refuse a service without an endpoint, put the query into the one
-//!    encoding every request uses (RFC 3986, sorted, as the official SDK sends it), and check the
-//!    parameters against the description (`validate`). Nothing is sent when any of this fails.
-//!    This runs before the call's future ([`Call`]) is made, so that the future holds only the
-//!    span and the boxed attempts.
+//! 0. **Inputs** ([`Pipeline::check`]): before a generated `send` writes its URL, it checks its
+//!    parameters and its body, as the typed values they are, against the description
+//!    (`validate`), naming its operation by reference into the table build.rs read off the
+//!    generated code (`operations`; build.rs puts the call into every `send`). A failure is
+//!    carried back like every other (`carry`).
+//! 1. **Preflight** (`exec`): refuse a service without an endpoint and put the query into the
+//!    one encoding every request uses (RFC 3986, sorted, as the official SDK sends it). Nothing
+//!    is sent when any of this fails. This runs before the call's future ([`Call`]) is made, so
+//!    that the future holds only the span and the boxed attempts.
 //! 2. **Attempts** (`attempt`): for each attempt, resolve the credentials (temporary ones are
 //!    fetched or refreshed, `provider::metadata`; a missing project id is looked up once,
 //!    `project`), add the user agent and the credentials (a new signature each time), send to the
@@ -54,7 +54,9 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::HeaderValue;
 use tracing::field;
 
-use crate::{Credentials, Error, clock::Clock, operations, region::Service, retry::RetryPolicy};
+use crate::{
+    Credentials, Error, clock::Clock, operations::OperationId, region::Service, retry::RetryPolicy,
+};
 
 /// The per-client state the hooks use. It is the `inner` value of both generated clients.
 #[derive(Clone)]
@@ -126,7 +128,7 @@ impl Pipeline {
             request_id = field::Empty,
             duration_ms = field::Empty,
         );
-        if let Err(error) = self.preflight(&mut request, info.operation_id) {
+        if let Err(error) = self.preflight(&mut request) {
             return Call::Done(Some(failed(error, &span)));
         }
         // The clock is read only for a subscriber that will see the duration.
@@ -140,47 +142,48 @@ impl Pipeline {
         }
     }
 
-    /// What is checked once per call, before anything is sent. (A body was checked before the
-    /// request was built, by [`Pipeline::check_body`].)
-    fn preflight(&self, request: &mut reqwest::Request, generated: &str) -> Result<(), Error> {
-        let op = self.operation(generated)?;
+    /// What `exec` makes sure of before anything is sent: the service has an endpoint, and the
+    /// query is in the one encoding every request uses. (The inputs were checked before the
+    /// request was built, by [`Pipeline::check`].)
+    fn preflight(&self, request: &mut reqwest::Request) -> Result<(), Error> {
+        let shared = &*self.0;
+        if let Some(missing) = &shared.missing {
+            return Err(missing.error(shared.service));
+        }
         crate::signer::canonicalize_query(request.url_mut());
-        crate::validate::check_request(op, request)
+        Ok(())
     }
 
-    /// Checks a body against the description before the generated `send` serializes it into its
-    /// request: `build.rs` puts this call into every `send` that has a body. The typed value is
-    /// checked as it will be written, so no JSON is read back. A failure is the call's carried
+    /// Checks the inputs of a call of `id`, parameters and body, against the description before
+    /// the generated `send` writes them into its request: `build.rs` puts this call into every
+    /// `send`, with the operation and a tuple of the inputs. A failure is the call's carried
     /// error, as every failure of the pipeline is (`carry`).
     // The error is the response the generated `send` hands back as it is (progenitor's
-    // `Error::UnexpectedResponse`), made only when a body breaks a rule.
+    // `Error::UnexpectedResponse`), made only when an input breaks a rule.
     #[allow(clippy::result_large_err)]
-    pub(crate) fn check_body<T: serde::Serialize + ?Sized>(
+    pub(crate) fn check<I: crate::validate::Inputs + ?Sized>(
         &self,
-        body: &T,
-        generated: &str,
+        id: &'static OperationId,
+        inputs: &I,
     ) -> Result<(), reqwest::Response> {
-        self.operation(generated)
-            .and_then(|op| crate::validate::check_body(op, body))
+        self.described(id)
+            .and_then(|op| crate::validate::check(op, inputs))
             .map_err(|error| {
-                tracing::debug!(operation = generated, error = %error, "call failed");
+                tracing::debug!(operation = id.official, error = %error, "call failed");
                 carry::response(error, None)
             })
     }
 
-    /// The described operation the generated code calls `generated`, if this client can call it.
-    fn operation(&self, generated: &str) -> Result<&'static crate::spec::Operation, Error> {
+    /// The description of the operation `id`, if this client can call it.
+    fn described(
+        &self,
+        id: &'static OperationId,
+    ) -> Result<&'static crate::spec::Operation, Error> {
         let shared = &*self.0;
-        let op = operations::find(shared.service, generated).ok_or_else(|| {
-            Error::Config(format!(
-                "the operation {generated} is not in {}'s operation table",
-                shared.service
-            ))
-        })?;
         if let Some(missing) = &shared.missing {
             return Err(missing.error(shared.service));
         }
-        Ok(crate::spec::of(shared.service).operation(op))
+        Ok(crate::spec::of(shared.service).operation(id))
     }
 }
 
@@ -275,69 +278,45 @@ mod tests {
             .unwrap()
     }
 
-    /// Every operation of the table is checked before anything is sent: one with a body refuses
-    /// `[]` where an object is described (the check `build.rs` puts into its `send`), one
-    /// without refuses path parameters of `0` (below every id's minimum and shorter than a
-    /// project id) in preflight.
+    /// Every operation of the table checks its inputs before anything is sent: `0` for each
+    /// parameter (below every id's minimum, and not a string) is refused, and so is `[]` for a
+    /// body, where an object is described, once the parameters are right.
     #[test]
     fn every_operation_is_checked_before_sending() {
         let client = client();
-        for (service, pipeline, base) in [
-            (
-                Service::Repo,
-                &client.repo().inner,
-                client.repo().baseurl.clone(),
-            ),
-            (
-                Service::Check,
-                &client.check().inner,
-                client.check().baseurl.clone(),
-            ),
+        for (service, pipeline) in [
+            (Service::Repo, &client.repo().inner),
+            (Service::Check, &client.check().inner),
         ] {
-            for op in operations::table(service) {
-                let refused = if crate::spec::of(service).operation(op).body.is_some() {
-                    let body = serde_json::json!([]);
-                    match pipeline.check_body(&body, op.generated) {
-                        Err(mut carrier) => carry::take(&mut carrier).map_or(Ok(()), Err),
-                        Ok(()) => Ok(()),
-                    }
-                } else {
-                    let path: Vec<&str> = op
-                        .path
-                        .split('/')
-                        .map(|s| if s.starts_with('{') { "0" } else { s })
+            for id in crate::operations::table(service) {
+                let op = crate::spec::of(service).operation(id);
+                let zeros = vec![serde_json::json!(0); id.inputs.len()];
+                let mut refused = vec![pipeline.check(id, &zeros[..])];
+                if op.body.is_some() {
+                    // Parameters that pass, and a body that does not.
+                    let mut inputs: Vec<serde_json::Value> = op
+                        .params
+                        .iter()
+                        .map(|p| match p.rules.kind {
+                            Some(crate::spec::Kind::String) => {
+                                serde_json::json!("a642c851d4dc4853b595e5c8a5e56df7")
+                            }
+                            _ => serde_json::json!(1),
+                        })
                         .collect();
-                    let url = format!("{base}{}", path.join("/"));
-                    let mut request =
-                        reqwest::Request::new(op.method.parse().unwrap(), url.parse().unwrap());
-                    pipeline.preflight(&mut request, op.generated)
-                };
-                match refused {
-                    Err(Error::InvalidInput { .. }) => {}
-                    other => panic!("{}: {other:?}", op.official),
+                    assert!(pipeline.check(id, &inputs[..]).is_err(), "no body");
+                    inputs.push(serde_json::json!([]));
+                    refused.push(pipeline.check(id, &inputs[..]));
+                }
+                for result in refused {
+                    match result.map_err(|mut carrier| carry::take(&mut carrier)) {
+                        Err(Some(Error::InvalidInput { field, .. })) => {
+                            assert!(id.inputs.contains(&field.as_str()), "{field}")
+                        }
+                        other => panic!("{}: {other:?}", id.official),
+                    }
                 }
             }
         }
-    }
-
-    #[test]
-    fn an_operation_missing_from_the_table_is_an_error() {
-        let client = client();
-        let mut request = reqwest::Request::new(
-            reqwest::Method::GET,
-            "https://codehub-ext.cn-north-4.myhuaweicloud.com/v4/x"
-                .parse()
-                .unwrap(),
-        );
-        let e = client
-            .repo()
-            .inner
-            .preflight(&mut request, "ListGroupWebhooks")
-            .unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("ListGroupWebhooks is not in CodeArts Repo's operation table"),
-            "{e}"
-        );
     }
 }

@@ -17,7 +17,8 @@ pub(crate) struct Operation {
     /// Its names, method and path (the fake routes by them).
     #[cfg_attr(not(feature = "fake"), allow(dead_code))]
     pub id: &'static OperationId,
-    /// Path and query parameters.
+    /// Path and query parameters, in the order the generated `send` checks them
+    /// ([`OperationId::inputs`]).
     pub params: Vec<Param>,
     /// Rules of the JSON body, if the operation takes one.
     pub body: Option<Rules>,
@@ -29,6 +30,7 @@ pub(crate) struct Param {
     pub name: String,
     /// For a path parameter, its segment's position counted from the end of the path (0 is
     /// the last), so that a base URL with a path prefix does not matter.
+    #[cfg_attr(not(feature = "fake"), allow(dead_code))]
     pub from_end: Option<usize>,
     pub required: bool,
     pub rules: Rules,
@@ -175,7 +177,7 @@ impl Spec {
                 let item = &root["paths"][id.path];
                 let op = &item[id.method.to_ascii_lowercase()];
                 let segments: Vec<&str> = id.path.trim_matches('/').split('/').collect();
-                let params = item
+                let mut params: Vec<Param> = item
                     .get("parameters")
                     .into_iter()
                     .chain(op.get("parameters"))
@@ -196,6 +198,8 @@ impl Spec {
                         }
                     })
                     .collect();
+                // build.rs checked that the inputs are the described parameters (and `body`).
+                params.sort_by_key(|p| id.inputs.iter().position(|i| *i == p.name));
                 let body = op
                     .get("requestBody")
                     .map(|b| resolve(&root, b))
@@ -252,19 +256,21 @@ mod tests {
         let op = of(Service::Repo).operation(id);
         assert_eq!(op.id.official, "ListGroupWebhookLogs");
         let names: Vec<_> = op.params.iter().map(|p| p.name.as_str()).collect();
+        // In the order the generated `send` passes them: path, then query by name.
         assert_eq!(
             names,
             [
                 "group_id",
                 "hook_id",
-                "offset",
-                "limit",
-                "repository_id",
-                "uuid",
                 "created_after",
-                "created_before"
+                "created_before",
+                "limit",
+                "offset",
+                "repository_id",
+                "uuid"
             ]
         );
+        assert_eq!(names, id.inputs);
         assert_eq!(op.params[0].rules.maximum, Some(2147483647.0));
         assert_eq!(op.params[0].rules.kind, Some(Kind::Integer));
         let from_end: Vec<_> = op.params.iter().take(3).map(|p| p.from_end).collect();

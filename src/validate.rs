@@ -1,6 +1,6 @@
-//! Input checks, run before anything is sent: the parameters on the final request
-//! ([`check_request`]), a body on the typed value the generated code is about to serialize
-//! ([`check_body`], which `build.rs` puts into every generated `send` that has a body).
+//! Input checks, run before anything is sent: [`check`] takes the parameters and the body of a
+//! call as the typed values the generated `send` is about to write into the request (`build.rs`
+//! puts the call into every `send`), so no URL or JSON is read back.
 //!
 //! The rules come from the OpenAPI description itself (lengths, ranges, item counts, enums,
 //! required fields), compiled into [`Rules`]; the few rules the description can only state in
@@ -9,9 +9,6 @@
 
 mod checker;
 
-use std::borrow::Cow;
-
-use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,37 +17,98 @@ use crate::{
     spec::{CrossRule, Kind, Operation, Rules},
 };
 
-/// Checks the parameters of a request of `op` against the description, naming the first
-/// parameter at fault.
-pub(crate) fn check_request(op: &Operation, request: &reqwest::Request) -> Result<()> {
-    let url = request.url();
-    let path = url.path().trim_end_matches('/');
-    for param in &op.params {
-        let raw: Option<Cow<'_, str>> = match param.from_end {
-            Some(n) => path.rsplit('/').nth(n).map(|s| match s.contains('%') {
-                true => percent_decode_str(s).decode_utf8_lossy(),
-                false => Cow::Borrowed(s),
-            }),
-            None => url
-                .query_pairs()
-                .find(|(k, _)| *k == param.name)
-                .map(|(_, v)| v),
-        };
-        match raw {
-            None if param.required => return Err(Error::invalid(&param.name, "is required")),
-            None => {}
-            Some(raw) => check_param(&param.rules, &raw, &param.name)?,
-        }
+/// Checks the inputs of a call of `op`, the typed values its generated `send` is about to write
+/// into the request: each parameter, then the body, in the order of [`Operation::params`]
+/// (`build.rs` writes the call with them in that order). The error names the first input at
+/// fault (`hook_id`, `body.subscript_events[0].action`).
+pub(crate) fn check<I: Inputs + ?Sized>(op: &Operation, inputs: &I) -> Result<()> {
+    let mut each = Each { op, next: 0 };
+    inputs.each(&mut each)?;
+    match each.next == op.params.len() + usize::from(op.body.is_some()) {
+        true => Ok(()),
+        false => Err(each.miscount()),
     }
-    Ok(())
 }
 
-/// Checks the body of a request of `op`, as the value that will be serialized into it, naming
-/// the first field at fault (`body.url`, `body.subscript_events[0].action`).
-pub(crate) fn check_body<T: Serialize + ?Sized>(op: &Operation, body: &T) -> Result<()> {
-    match &op.body {
-        Some(rules) => checker::check(rules, "body", body),
-        None => Ok(()),
+/// The inputs of one call, each a value to check in turn. The generated code passes a tuple of
+/// references, one per input.
+pub(crate) trait Inputs {
+    /// Hands each input to `each`, in order, up to the first at fault.
+    fn each(&self, each: &mut Each<'_>) -> Result<()>;
+}
+
+/// Checks the inputs handed to it against their operation's, in order.
+pub(crate) struct Each<'a> {
+    op: &'a Operation,
+    next: usize,
+}
+
+impl Each<'_> {
+    /// Checks the next input.
+    #[inline]
+    pub(crate) fn input<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        let (op, i) = (self.op, self.next);
+        self.next += 1;
+        match (op.params.get(i), &op.body) {
+            (Some(param), _) => match checker::check(&param.rules, &param.name, value)? {
+                Seen::Null if param.required => Err(Error::invalid(&param.name, "is required")),
+                _ => Ok(()),
+            },
+            (None, Some(body)) if i == op.params.len() => {
+                checker::check(body, "body", value).map(drop)
+            }
+            _ => Err(self.miscount()),
+        }
+    }
+
+    /// The generated code and the description disagree on the number of inputs: a fault of this
+    /// crate, which `build.rs` rules out.
+    #[cold]
+    fn miscount(&self) -> Error {
+        Error::Config(format!(
+            "{} was given {} or more inputs to check, and its description has {} parameters{}",
+            self.op.id.official,
+            self.next,
+            self.op.params.len(),
+            if self.op.body.is_some() {
+                " and a body"
+            } else {
+                ""
+            }
+        ))
+    }
+}
+
+/// A tuple of references, one per input: what a generated `send` passes.
+macro_rules! inputs {
+    ($($name:ident),*) => {
+        impl<$($name: Serialize + ?Sized),*> Inputs for ($(&$name,)*) {
+            #[allow(non_snake_case, unused_variables)]
+            #[inline]
+            fn each(&self, each: &mut Each<'_>) -> Result<()> {
+                let ($($name,)*) = self;
+                $(each.input(*$name)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+inputs!();
+inputs!(A);
+inputs!(A, B);
+inputs!(A, B, C);
+inputs!(A, B, C, D);
+inputs!(A, B, C, D, E);
+inputs!(A, B, C, D, E, F);
+inputs!(A, B, C, D, E, F, G);
+inputs!(A, B, C, D, E, F, G, H);
+inputs!(A, B, C, D, E, F, G, H, I);
+
+/// Any number of inputs of one type, e.g. JSON values in a test.
+impl<T: Serialize> Inputs for [T] {
+    fn each(&self, each: &mut Each<'_>) -> Result<()> {
+        self.iter().try_for_each(|value| each.input(value))
     }
 }
 
@@ -60,28 +118,6 @@ pub(crate) fn check_json_body(op: &Operation, body: &[u8]) -> Result<()> {
     match &op.body {
         Some(rules) => checker::check_json(rules, body),
         None => Ok(()),
-    }
-}
-
-/// Checks a parameter's text as the JSON scalar its schema describes.
-#[inline]
-fn check_param(rules: &Rules, raw: &str, field: &str) -> Result<()> {
-    match rules.kind {
-        Some(Kind::Integer) => match raw.parse::<i64>() {
-            Ok(n) => checker::check(rules, field, &n),
-            Err(_) => Err(Error::invalid(
-                field.to_string(),
-                format!("must be an integer (got {raw:?})"),
-            )),
-        },
-        Some(Kind::Boolean) => match raw {
-            "true" | "false" => checker::check(rules, field, &(raw == "true")),
-            _ => Err(Error::invalid(
-                field,
-                format!("must be true or false (got {raw:?})"),
-            )),
-        },
-        _ => checker::check(rules, field, raw),
     }
 }
 
@@ -208,28 +244,27 @@ fn check_chars(min: Option<u64>, max: Option<u64>, s: &str, field: &Field<'_>) -
     ))
 }
 
-/// `minimum` and `maximum`.
+/// `minimum` and `maximum`; `got` makes the value for a message.
 #[inline]
-fn check_range(rules: &Rules, n: &serde_json::Number, field: &Field<'_>) -> Result<()> {
-    let v = n.as_f64();
-    if let (Some(v), Some(min)) = (v, rules.minimum)
-        && v < min
+fn check_range(rules: &Rules, n: f64, field: &Field<'_>, got: &dyn Fn() -> Value) -> Result<()> {
+    if let Some(min) = rules.minimum
+        && n < min
     {
-        return Err(out_of_range("least", min, n, field));
+        return Err(out_of_range("least", min, got(), field));
     }
-    if let (Some(v), Some(max)) = (v, rules.maximum)
-        && v > max
+    if let Some(max) = rules.maximum
+        && n > max
     {
-        return Err(out_of_range("most", max, n, field));
+        return Err(out_of_range("most", max, got(), field));
     }
     Ok(())
 }
 
 #[cold]
-fn out_of_range(side: &str, bound: f64, n: &serde_json::Number, field: &Field<'_>) -> Error {
+fn out_of_range(side: &str, bound: f64, got: Value, field: &Field<'_>) -> Error {
     Error::invalid(
         field.to_string(),
-        format!("must be at {side} {bound} (got {n})"),
+        format!("must be at {side} {bound} (got {got})"),
     )
 }
 
@@ -306,7 +341,7 @@ mod tests {
     fn both<T: Serialize>(generated: &str, body: &T) -> (Result<()>, Result<()>) {
         let id = operations::find(Service::Repo, generated).unwrap();
         let op = crate::spec::of(Service::Repo).operation(id);
-        let typed = check_body(op, body);
+        let typed = checker::check(op.body.as_ref().unwrap(), "body", body).map(drop);
         let json = checker::check_json(
             op.body.as_ref().unwrap(),
             &serde_json::to_vec(body).unwrap(),

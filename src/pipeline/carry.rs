@@ -5,7 +5,7 @@
 //! crate's [`Error`] travels in the extensions of a response whose status, [`CARRIER_STATUS`],
 //! no operation declares: the generated code hands such a response back untouched
 //! (`Error::UnexpectedResponse`), and `convert` takes the error out. `decode` returns a body that
-//! does not decode the same way, and `Pipeline::check_body` a body that breaks a rule. It is that
+//! does not decode the same way, and `Pipeline::check` an input that breaks a rule. It is that
 //! call's own response, so the error cannot be confused with another call's.
 
 use std::sync::{Arc, Mutex};

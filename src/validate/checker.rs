@@ -14,13 +14,14 @@ use super::{
 use crate::{Error, Result, spec::Rules};
 
 /// Checks `value` against `rules`; `root` names it in errors (`body`, or a parameter's name).
-pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T) -> Result<()> {
+/// Tells whether the value was `null` (or `None`).
+pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T) -> Result<Seen> {
     let field = Field::Root(root);
     match value.serialize(Checker {
         rules: Some(rules),
         field: &field,
     }) {
-        Ok(_) => Ok(()),
+        Ok(seen) => Ok(seen),
         Err(Stop::Rule(e)) => Err(e),
         Err(Stop::Other(why)) => Err(Error::invalid(root, why)),
     }
@@ -30,7 +31,7 @@ pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T)
 #[cfg(any(feature = "fake", test))]
 pub(super) fn check_json(rules: &Rules, body: &[u8]) -> Result<()> {
     match serde_json::from_slice::<Value>(body) {
-        Ok(value) => check(rules, "body", &value),
+        Ok(value) => check(rules, "body", &value).map(drop),
         Err(e) => Err(Error::invalid("body", format!("is not JSON: {e}"))),
     }
 }
@@ -75,20 +76,24 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A boolean or a number (`number`, as compared with the bounds); `value` makes the JSON
+    /// value only for an `enum` or a message.
     #[inline]
-    fn scalar(&self, value: Value, shape: Shape) -> Result<Seen, Stop> {
+    fn scalar(
+        &self,
+        shape: Shape,
+        number: Option<f64>,
+        value: impl Fn() -> Value,
+    ) -> Result<(), Stop> {
         self.rule(|s| {
-            check_shape(s, shape, self.field, || value.to_string())?;
-            check_enum(s, &value, self.field)?;
-            match &value {
-                Value::Number(n) => check_range(s, n, self.field),
-                _ => Ok(()),
+            check_shape(s, shape, self.field, || value().to_string())?;
+            if s.allowed.is_some() {
+                check_enum(s, &value(), self.field)?;
             }
-        })?;
-        Ok(if value == Value::Bool(true) {
-            Seen::True
-        } else {
-            Seen::Other
+            match number {
+                Some(n) => check_range(s, n, self.field, &value),
+                None => Ok(()),
+            }
         })
     }
 
@@ -247,7 +252,8 @@ impl<'a> ser::Serializer for Checker<'a> {
     type SerializeStructVariant = Impossible<Seen, Stop>;
 
     fn serialize_bool(self, v: bool) -> Result<Seen, Stop> {
-        self.scalar(Value::Bool(v), Shape::Bool)
+        self.scalar(Shape::Bool, None, || Value::Bool(v))?;
+        Ok(if v { Seen::True } else { Seen::Other })
     }
     widen!(
         serialize_i8(i8) => serialize_i64,
@@ -259,17 +265,20 @@ impl<'a> ser::Serializer for Checker<'a> {
         serialize_f32(f32) => serialize_f64
     );
     fn serialize_i64(self, v: i64) -> Result<Seen, Stop> {
-        self.scalar(Value::from(v), Shape::Int)
+        self.scalar(Shape::Int, Some(v as f64), || Value::from(v))?;
+        Ok(Seen::Other)
     }
     fn serialize_u64(self, v: u64) -> Result<Seen, Stop> {
-        self.scalar(Value::from(v), Shape::Int)
+        self.scalar(Shape::Int, Some(v as f64), || Value::from(v))?;
+        Ok(Seen::Other)
     }
     fn serialize_f64(self, v: f64) -> Result<Seen, Stop> {
         // JSON has no NaN or infinity: serde_json writes them as `null`.
-        match v.is_finite() {
-            true => self.scalar(Value::from(v), Shape::Num),
-            false => Ok(Seen::Null),
+        if !v.is_finite() {
+            return Ok(Seen::Null);
         }
+        self.scalar(Shape::Num, Some(v), || Value::from(v))?;
+        Ok(Seen::Other)
     }
     fn serialize_char(self, v: char) -> Result<Seen, Stop> {
         self.string(v.encode_utf8(&mut [0; 4]))
