@@ -34,6 +34,7 @@ mod carry;
 mod convert;
 mod decode;
 mod endpoints;
+mod replay;
 mod segment;
 
 pub(crate) use convert::unset_message;

@@ -6,7 +6,7 @@ use std::{future::Future, time::Instant};
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
 
-use super::{Pipeline, answer};
+use super::{Pipeline, answer, replay::Replay};
 use crate::{
     Error,
     auth::Resolved,
@@ -56,8 +56,8 @@ impl Outcome {
 
 impl Pipeline {
     // The state of this future is kept small (it is boxed for every call, `Pipeline::exec`). It
-    // is not an `async fn`, whose future would keep the request it was given besides the original
-    // kept for a retry; each step's locals live in a block of their own, since a future keeps
+    // is not an `async fn`, whose future would keep the request it was given for as long as it
+    // runs; each step's locals live in a block of their own, since a future keeps
     // whatever was borrowed in scope across an `.await`; and the rare waits (fetching
     // credentials, the retry's sleep) are boxed.
     pub(super) fn attempts<'a>(
@@ -67,7 +67,9 @@ impl Pipeline {
         span: tracing::Span,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + Send + 'a {
         let method = request.method().clone();
-        let mut original = Some(request);
+        // The first attempt sends `request` itself; later ones are rebuilt from `replay`.
+        let mut first = Some(request);
+        let mut replay = None::<Replay>;
         async move {
             let shared = &*self.0;
             let start = Instant::now();
@@ -81,20 +83,28 @@ impl Pipeline {
                 attempt += 1;
                 span.record("attempt", attempt);
                 let (sending, endpoint, canonical, last) = {
-                    // Keep the original only while another send could follow; a request whose body
-                    // cannot be cloned (a stream; generated requests never have one) is sent once.
+                    // What a resend needs is kept only while another send could follow; a
+                    // request whose body is a stream (generated requests never have one) is
+                    // sent once.
                     let another = attempt < shared.retry.attempts() || skew_resend || fallbacks > 0;
-                    let (mut req, last) = match original.take() {
-                        Some(r) if another => match copy(&r) {
-                            Some(copy) => {
-                                original = Some(r);
-                                (copy, false)
+                    let mut req = match first.take() {
+                        Some(mut r) => {
+                            if another {
+                                replay = Replay::keep(&mut r);
                             }
-                            None => (r, true),
+                            r
+                        }
+                        None => match replay.take() {
+                            Some(kept) if another => {
+                                let r = kept.request();
+                                replay = Some(kept);
+                                r
+                            }
+                            Some(kept) => kept.into_request(),
+                            None => unreachable!("a request is kept until the last attempt"),
                         },
-                        Some(r) => (r, true),
-                        None => unreachable!("the request is kept until the last attempt"),
                     };
+                    let last = replay.is_none();
                     // The client's timeout covers an attempt; near the end of the budget, less is
                     // left.
                     let remaining = shared.retry.budget().saturating_sub(start.elapsed());
@@ -115,7 +125,7 @@ impl Pipeline {
                     if let Outcome::Failed { error, head: None } = &outcome
                         && error.is_connect()
                         && fallbacks > 0
-                        && original.is_some()
+                        && !last
                     {
                         fallbacks -= 1;
                         self.fall_back(endpoint, error);
@@ -132,7 +142,7 @@ impl Pipeline {
                         }
                         shared.skew.observe(headers, &*shared.clock);
                         if skew_resend
-                            && original.is_some()
+                            && !last
                             && shared.skew.learn_from_expiry(
                                 status,
                                 headers,
@@ -300,80 +310,5 @@ impl Pipeline {
                 too_large,
             })
         }
-    }
-}
-
-/// A copy of `request` for a later attempt, or `None` when its body is a stream.
-///
-/// Not `reqwest::Request::try_clone`: that one makes a map of extensions for the timeout, then
-/// replaces it with a copy of the original's, three allocations for nothing. A generated request
-/// carries nothing in its extensions but the timeout, which is copied here. The body's bytes are
-/// copied (reqwest does not let its body be shared outside the crate); a generated body is a
-/// small JSON document.
-fn copy(request: &reqwest::Request) -> Option<reqwest::Request> {
-    let body = match request.body() {
-        Some(body) => Some(Bytes::copy_from_slice(body.as_bytes()?).into()),
-        None => None,
-    };
-    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
-    // Room for what every attempt adds (user agent, host, date, authorization or token): a
-    // cloned map has none, and would grow three times.
-    let headers = copy.headers_mut();
-    headers.reserve(request.headers().len() + 4);
-    for (name, value) in request.headers() {
-        headers.append(name, value.clone());
-    }
-    *copy.version_mut() = request.version();
-    if let Some(timeout) = request.timeout() {
-        *copy.timeout_mut() = Some(*timeout);
-    }
-    *copy.body_mut() = body;
-    Some(copy)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::copy;
-
-    #[test]
-    fn a_copy_is_the_same_request() {
-        let mut request = reqwest::Request::new(
-            reqwest::Method::PUT,
-            "https://h.example/v4/x?a=1".parse().unwrap(),
-        );
-        request
-            .headers_mut()
-            .insert("content-type", "application/json".parse().unwrap());
-        request.headers_mut().append(
-            "x-a",
-            reqwest::header::HeaderValue::from_bytes(b"\xff").unwrap(),
-        );
-        *request.version_mut() = reqwest::Version::HTTP_2;
-        *request.timeout_mut() = Some(std::time::Duration::from_millis(1500));
-        *request.body_mut() = Some(b"{\"k\":1}".to_vec().into());
-        let c = copy(&request).unwrap();
-        assert_eq!(c.method(), request.method());
-        assert_eq!(c.url(), request.url());
-        assert_eq!(c.headers(), request.headers());
-        assert_eq!(c.version(), reqwest::Version::HTTP_2);
-        assert_eq!(c.timeout(), Some(&std::time::Duration::from_millis(1500)));
-        assert_eq!(c.body().unwrap().as_bytes(), Some(&b"{\"k\":1}"[..]));
-
-        let plain =
-            reqwest::Request::new(reqwest::Method::GET, "https://h.example/".parse().unwrap());
-        let c = copy(&plain).unwrap();
-        assert!(c.timeout().is_none() && c.body().is_none());
-    }
-
-    #[test]
-    fn a_streaming_body_is_not_copied() {
-        let mut request =
-            reqwest::Request::new(reqwest::Method::PUT, "https://h.example/".parse().unwrap());
-        let stream =
-            http_body_util::StreamBody::new(futures_util::stream::iter([Ok::<_, std::io::Error>(
-                http_body::Frame::data(bytes::Bytes::from("x")),
-            )]));
-        *request.body_mut() = Some(reqwest::Body::wrap(stream));
-        assert!(copy(&request).is_none());
     }
 }
