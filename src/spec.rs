@@ -280,6 +280,22 @@ mod tests {
         assert_eq!(body.cross, Some(CrossRule::GroupWebhook));
     }
 
+    /// The checks keep a bit per required member of an object (`validate::checker`).
+    #[test]
+    fn no_object_requires_63_members_or_more() {
+        fn walk(rules: &Rules) {
+            assert!(rules.required.len() < 63);
+            rules.properties.iter().for_each(|(_, p)| walk(p));
+            rules.items.iter().for_each(|i| walk(i));
+        }
+        for service in [Service::Repo, Service::Check] {
+            for op in &of(service).operations {
+                op.body.iter().for_each(walk);
+                op.params.iter().for_each(|p| walk(&p.rules));
+            }
+        }
+    }
+
     #[cfg(feature = "fake")]
     #[test]
     fn requests_are_routed_by_method_and_path() {

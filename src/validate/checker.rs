@@ -101,7 +101,11 @@ impl<'a> Checker<'a> {
     fn string(&self, v: &str) -> Result<Seen, Stop> {
         self.rule(|s| {
             check_shape(s, Shape::Str, self.field, || Value::from(v).to_string())?;
-            if s.allowed.is_some() {
+            // A string is compared with the allowed ones as it is; the JSON value is made only
+            // for the message.
+            if let Some(allowed) = &s.allowed
+                && !allowed.iter().any(|a| a.as_str() == Some(v))
+            {
                 check_enum(s, &Value::from(v), self.field)?;
             }
             check_len(s, v, self.field)
@@ -127,7 +131,7 @@ impl<'a> Checker<'a> {
         let required = self.rules.map_or(0, |r| r.required.len());
         Ok(Members {
             checker: self,
-            present: vec![false; required],
+            missing: (1 << required.min(63)) - 1,
             seen: Vec::new(),
             key: None,
         })
@@ -169,8 +173,9 @@ impl Items<'_> {
 /// The members of an object: a struct's fields or a map's entries.
 struct Members<'a> {
     checker: Checker<'a>,
-    /// Whether each of the required members was given (and not `null`).
-    present: Vec<bool>,
+    /// A bit for each required member not given yet, or given as `null` (the descriptions
+    /// require a few members at most; a test holds them to fewer than 64).
+    missing: u64,
     /// What each member was, for the cross-field rules (kept only when there is one).
     seen: Vec<(Cow<'static, str>, Seen)>,
     /// A map's key, until its value comes.
@@ -195,8 +200,13 @@ impl Members<'_> {
             rules: Some(prop),
             field: &field,
         })?;
-        if let Some(i) = rules.required.iter().position(|r| *r == name) {
-            self.present[i] = got != Seen::Null;
+        if let Some(i) = rules.required.iter().position(|r| *r == name)
+            && i < 63
+        {
+            match got {
+                Seen::Null => self.missing |= 1 << i,
+                _ => self.missing &= !(1 << i),
+            }
         }
         if rules.cross.is_some() {
             self.seen.push((name, got));
@@ -207,14 +217,15 @@ impl Members<'_> {
     fn done(self) -> Result<Seen, Stop> {
         let Members {
             checker,
-            present,
+            missing,
             seen,
             ..
         } = self;
         let Some(rules) = checker.rules else {
             return Ok(Seen::Other);
         };
-        if let Some(i) = present.iter().position(|p| !p) {
+        if missing != 0 {
+            let i = missing.trailing_zeros() as usize;
             let missing = Field::Member(checker.field, &rules.required[i]).to_string();
             return Err(Stop::Rule(Error::invalid(missing, "is required")));
         }
