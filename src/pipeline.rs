@@ -147,12 +147,17 @@ impl Pipeline {
     /// query is in the one encoding every request uses. (The inputs were checked before the
     /// request was built, by [`Pipeline::check`].)
     fn preflight(&self, request: &mut reqwest::Request) -> Result<(), Error> {
-        let shared = &*self.0;
-        if let Some(missing) = &shared.missing {
-            return Err(missing.error(shared.service));
-        }
+        self.has_endpoint()?;
         crate::signer::canonicalize_query(request.url_mut());
         Ok(())
+    }
+
+    /// Fails with the reason when this service has no endpoint.
+    fn has_endpoint(&self) -> Result<(), Error> {
+        match &self.0.missing {
+            Some(missing) => Err(missing.error(self.0.service)),
+            None => Ok(()),
+        }
     }
 
     /// Checks the inputs of a call of `id`, parameters and body, against the description before
@@ -180,11 +185,8 @@ impl Pipeline {
         &self,
         id: &'static OperationId,
     ) -> Result<&'static crate::spec::Operation, Error> {
-        let shared = &*self.0;
-        if let Some(missing) = &shared.missing {
-            return Err(missing.error(shared.service));
-        }
-        Ok(crate::spec::of(shared.service).operation(id))
+        self.has_endpoint()?;
+        Ok(crate::spec::of(self.0.service).operation(id))
     }
 }
 
