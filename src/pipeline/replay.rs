@@ -35,8 +35,8 @@ impl Replay {
     pub fn keep(request: &mut reqwest::Request) -> Option<Replay> {
         let body = match request.body() {
             None => None,
-            Some(body) => {
-                body.as_bytes()?;
+            // A stream is left in place, and nothing is kept.
+            Some(_) => {
                 let bytes = take_bytes(request)?;
                 *request.body_mut() = Some(bytes.clone().into());
                 Some(bytes)
