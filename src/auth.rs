@@ -110,10 +110,24 @@ impl Keys {
     }
 }
 
-/// What signs one attempt: the credentials as they are at that moment.
+/// What signs one attempt: the credentials as they are at that moment. Keys that never change
+/// are borrowed, so that a call does not touch a count shared with every other call.
 pub(crate) enum Resolved<'a> {
     Token(&'a SecretString),
-    Keys(Arc<Keys>),
+    Keys(&'a Keys),
+    /// Temporary keys as fetched: a later refresh may replace them while the attempt runs.
+    Fetched(Arc<Keys>),
+}
+
+impl Resolved<'_> {
+    /// The AK/SK keys, if these credentials are keys.
+    pub(crate) fn keys(&self) -> Option<&Keys> {
+        match self {
+            Resolved::Token(_) => None,
+            Resolved::Keys(keys) => Some(keys),
+            Resolved::Fetched(keys) => Some(keys),
+        }
+    }
 }
 
 impl Resolved<'_> {
@@ -133,6 +147,7 @@ impl Resolved<'_> {
                 None
             }
             Resolved::Keys(keys) => keys.sign(request, now, project_id),
+            Resolved::Fetched(keys) => keys.sign(request, now, project_id),
         }
     }
 }
@@ -215,8 +230,8 @@ impl Credentials {
     pub(crate) fn resolve_now(&self, now: SystemTime) -> Option<Resolved<'_>> {
         match &self.0 {
             Kind::Token(t) => Some(Resolved::Token(t)),
-            Kind::AkSk(keys) => Some(Resolved::Keys(keys.clone())),
-            Kind::Temporary(t) => t.keys_now(now).map(Resolved::Keys),
+            Kind::AkSk(keys) => Some(Resolved::Keys(keys)),
+            Kind::Temporary(t) => t.keys_now(now).map(Resolved::Fetched),
         }
     }
 
@@ -225,8 +240,8 @@ impl Credentials {
     pub(crate) async fn resolve(&self, now: SystemTime) -> Result<Resolved<'_>> {
         match &self.0 {
             Kind::Token(t) => Ok(Resolved::Token(t)),
-            Kind::AkSk(keys) => Ok(Resolved::Keys(keys.clone())),
-            Kind::Temporary(t) => Ok(Resolved::Keys(t.keys(now).await?)),
+            Kind::AkSk(keys) => Ok(Resolved::Keys(keys)),
+            Kind::Temporary(t) => Ok(Resolved::Fetched(t.keys(now).await?)),
         }
     }
 }

@@ -235,10 +235,8 @@ impl Pipeline {
         &'c self,
         credentials: &'c Resolved<'_>,
     ) -> Option<(&'c crate::project::Lookup, &'c crate::auth::Keys)> {
-        match (credentials, &self.0.project) {
-            (Resolved::Keys(keys), Some(lookup)) if keys.project_id.is_none() => {
-                Some((lookup, keys))
-            }
+        match (credentials.keys(), &self.0.project) {
+            (Some(keys), Some(lookup)) if keys.project_id.is_none() => Some((lookup, keys)),
             _ => None,
         }
     }
