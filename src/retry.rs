@@ -71,25 +71,27 @@ pub(crate) enum Decision {
 }
 
 /// The retry decision after `attempt` attempts (1 for the first) that took `elapsed` in all.
-/// `jitter` is a random number that spreads the backoff (see [`RetryPolicy::backoff`]).
+/// `jitter` draws a random number that spreads the backoff (see [`RetryPolicy::backoff`]); it is
+/// called only when there is a backoff to spread, so that a success draws nothing.
 pub(crate) fn decide(
     policy: &RetryPolicy,
     attempt: u32,
     method: &Method,
     outcome: Attempted,
     elapsed: Duration,
-    jitter: u64,
+    jitter: impl FnOnce() -> u64,
 ) -> Decision {
     if attempt >= policy.max_attempts {
         return Decision::Stop;
     }
     let resend = policy.may_resend(method);
+    let backoff = || policy.backoff(attempt, jitter());
     let wait = match outcome {
         // A refused connection never reached the server: safe to retry for any method.
-        Attempted::Refused => policy.backoff(attempt, jitter),
-        Attempted::Failed if resend => policy.backoff(attempt, jitter),
+        Attempted::Refused => backoff(),
+        Attempted::Failed if resend => backoff(),
         Attempted::Status(status, after) if resend && is_retryable_status(status) => match after {
-            RetryAfter::Absent => policy.backoff(attempt, jitter),
+            RetryAfter::Absent => backoff(),
             RetryAfter::Wait(wait) => wait,
             RetryAfter::TooLong => return Decision::Stop,
         },
@@ -103,8 +105,8 @@ pub(crate) fn decide(
 }
 
 /// Random numbers for [`decide`]'s jitter, one source per client: splitmix64 over a counter
-/// that starts at a random value. Drawing one costs a few instructions, so every decision can
-/// have one, successes included.
+/// that starts at a random value, drawn only for a backoff (one shared counter: a success
+/// does not touch it).
 #[derive(Debug)]
 pub(crate) struct Jitter(AtomicU64);
 
@@ -291,7 +293,7 @@ mod tests {
     fn decide_follows_the_policy() {
         let p = RetryPolicy::default();
         let zero = Duration::ZERO;
-        let retry = |a, m: &Method, o| decide(&p, a, m, o, zero, 0);
+        let retry = |a, m: &Method, o| decide(&p, a, m, o, zero, || 0);
         let first = Decision::Retry(Duration::from_millis(100));
         assert_eq!(retry(1, &GET, Attempted::Failed), first);
         assert_eq!(retry(1, &GET, ok_status(503)), first);
@@ -312,7 +314,7 @@ mod tests {
         assert_eq!(retry(3, &GET, Attempted::Failed), Decision::Stop);
         let late = Duration::from_secs(119) + Duration::from_millis(950);
         assert_eq!(
-            decide(&p, 1, &GET, Attempted::Failed, late, 0),
+            decide(&p, 1, &GET, Attempted::Failed, late, || 0),
             Decision::Stop
         );
     }
@@ -346,7 +348,7 @@ mod tests {
             };
             let method = if post { Method::POST } else { Method::GET };
             let elapsed = Duration::from_millis(elapsed_ms);
-            if let Decision::Retry(wait) = decide(&p, attempt, &method, outcome, elapsed, jitter) {
+            if let Decision::Retry(wait) = decide(&p, attempt, &method, outcome, elapsed, || jitter) {
                 proptest::prop_assert!(attempt < attempts);
                 proptest::prop_assert!(elapsed + wait < Duration::from_millis(budget_ms));
                 proptest::prop_assert!(wait <= Duration::from_secs(120));

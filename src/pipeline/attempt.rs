@@ -165,7 +165,7 @@ impl Pipeline {
                             &method,
                             outcome.attempted(self),
                             start.elapsed(),
-                            shared.jitter.next(),
+                            || shared.jitter.next(),
                         )
                     };
                     match decision {
