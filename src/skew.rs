@@ -46,6 +46,8 @@ impl Skew {
 
     /// Learns from an answer that refused the signature as expired; `true` when it was one
     /// (then the request may be signed again and resent).
+    // The test is inlined into every call's path; what follows it is not.
+    #[inline]
     pub fn learn_from_expiry(
         &self,
         status: StatusCode,
@@ -53,9 +55,11 @@ impl Skew {
         body: &[u8],
         clock: &dyn Clock,
     ) -> bool {
-        if !self.enabled || status != StatusCode::UNAUTHORIZED {
-            return false;
-        }
+        self.enabled && status == StatusCode::UNAUTHORIZED && self.learn(headers, body, clock)
+    }
+
+    #[cold]
+    fn learn(&self, headers: &HeaderMap, body: &[u8], clock: &dyn Clock) -> bool {
         let Some(server) = expired_server_time(headers, body) else {
             return false;
         };
@@ -79,8 +83,15 @@ impl Skew {
 
     /// Once a correction was learned, keeps it up to date from the `Date` of later answers
     /// (not from cached ones, whose `Date` is old).
+    #[inline]
     pub fn observe(&self, headers: &HeaderMap, clock: &dyn Clock) {
-        if !self.enabled || !self.learned.load(Ordering::Relaxed) || headers.contains_key("age") {
+        if self.enabled && self.learned.load(Ordering::Relaxed) {
+            self.keep_up(headers, clock);
+        }
+    }
+
+    fn keep_up(&self, headers: &HeaderMap, clock: &dyn Clock) {
+        if headers.contains_key("age") {
             return;
         }
         let Some(server) = date_header(headers) else {

@@ -35,10 +35,14 @@ impl Endpoints {
     }
 
     /// Points a request built on the first endpoint at endpoint `index`.
+    #[inline]
     pub fn point(&self, request: &mut reqwest::Request, index: usize) {
-        if index == 0 {
-            return;
+        if index != 0 {
+            self.move_to(request, index);
         }
+    }
+
+    fn move_to(&self, request: &mut reqwest::Request, index: usize) {
         let url = request.url().as_str();
         if let Some(rest) = url.strip_prefix(self.list[0].as_str())
             && let Ok(moved) = reqwest::Url::parse(&format!("{}{rest}", self.list[index]))
