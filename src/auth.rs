@@ -74,6 +74,7 @@ impl Keys {
 
     /// Adds the security token and project id, then signs; the query must be canonical.
     /// Returns the canonical request that was signed.
+    #[inline]
     pub(crate) fn sign(
         &self,
         request: &mut reqwest::Request,

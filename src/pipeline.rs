@@ -167,6 +167,7 @@ impl Pipeline {
     // The error is the response the generated `send` hands back as it is (progenitor's
     // `Error::UnexpectedResponse`), made only when an input breaks a rule.
     #[allow(clippy::result_large_err)]
+    #[inline]
     pub(crate) fn check<I: crate::validate::Inputs + ?Sized>(
         &self,
         id: &'static OperationId,
@@ -181,6 +182,7 @@ impl Pipeline {
     }
 
     /// The description of the operation `id`, if this client can call it.
+    #[inline]
     fn described(
         &self,
         id: &'static OperationId,

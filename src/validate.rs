@@ -21,6 +21,7 @@ use crate::{
 /// into the request: each parameter, then the body, in the order of [`Operation::params`]
 /// (`build.rs` writes the call with them in that order). The error names the first input at
 /// fault (`hook_id`, `body.subscript_events[0].action`).
+#[inline]
 pub(crate) fn check<I: Inputs + ?Sized>(op: &Operation, inputs: &I) -> Result<()> {
     let mut each = Each { op, next: 0 };
     inputs.each(&mut each)?;

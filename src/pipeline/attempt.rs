@@ -202,6 +202,7 @@ impl Pipeline {
     /// [`Pipeline::prepare`] when nothing must be fetched first (the credentials are at hand,
     /// and so is the project id if one is looked up): the canonical request it signed, if any.
     /// `None` when something must be fetched, and nothing was done.
+    #[inline]
     fn prepare_now(&self, request: &mut reqwest::Request) -> Option<Option<String>> {
         let now = self.0.skew.now(&*self.0.clock);
         let credentials = self.0.credentials.resolve_now(now)?;
@@ -242,6 +243,7 @@ impl Pipeline {
     }
 
     /// Adds the user agent and the credentials; the canonical request, if signed.
+    #[inline]
     fn sign(
         &self,
         request: &mut reqwest::Request,

@@ -32,6 +32,7 @@ pub(super) struct Replay {
 impl Replay {
     /// Keeps what `request` can be sent again from, or `None` when its body is a stream (which
     /// can be sent once only). A body of bytes goes back into `request` as a shared handle.
+    #[inline]
     pub fn keep(request: &mut reqwest::Request) -> Option<Replay> {
         let body = match request.body() {
             None => None,
