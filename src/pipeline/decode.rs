@@ -27,74 +27,95 @@ pub(super) struct ReadBody {
 /// it cannot be decoded, with the answer's status and request id.
 ///
 /// Not `async`: the body was read by the attempt, so there is nothing to wait for, and a
-/// future here would weigh on every `send`'s future.
+/// future here would weigh on every `send`'s future. Only the decoding itself is generic (one
+/// copy per operation); whatever leads to an error is in [`refuse`] and [`failed`], shared.
 // The result is what the generated `send` returns, error included.
 #[allow(clippy::result_large_err)]
 pub(crate) fn decode<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Generated<E>> {
-    let status = response.status();
     // Every success answer that reaches the generated code went through the pipeline, which
     // read its body (`answer::finish`).
-    let decoded = match response.extensions_mut().remove::<ReadBody>() {
-        Some(read) => parse(response.headers(), &read),
-        None => Err(("the body was not read by the pipeline".to_owned(), None)),
+    let Some(read) = response.extensions_mut().remove::<ReadBody>() else {
+        return Err(Generated::UnexpectedResponse(failed(
+            response,
+            Failure::NotRead,
+        )));
+    };
+    if let Some(why) = refuse(response.headers(), &read) {
+        return Err(Generated::UnexpectedResponse(failed(response, why)));
+    }
+    // Text checked once as a whole is faster to read than bytes checked string by string.
+    let decoded = match std::str::from_utf8(&read.bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(&read.bytes),
     };
     match decoded {
-        Ok(inner) => Ok(ResponseValue::new(
-            inner,
-            status,
-            std::mem::take(response.headers_mut()),
-        )),
-        Err((reason, source)) => {
-            let error = Error::Decode {
-                status: Some(status),
-                request_id: request_id(response.headers()).map(str::to_owned),
-                reason,
-                source,
-            };
-            Err(Generated::UnexpectedResponse(carry::response(
-                error,
-                Some(response.url().clone()),
-            )))
+        Ok(inner) => {
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            Ok(ResponseValue::new(inner, status, headers))
         }
+        Err(e) => Err(Generated::UnexpectedResponse(failed(
+            response,
+            Failure::Json(e, read.bytes.len()),
+        ))),
     }
 }
 
-fn parse<T: DeserializeOwned>(
-    headers: &HeaderMap,
-    read: &ReadBody,
-) -> Result<T, (String, Option<crate::BoxError>)> {
-    let body = &read.bytes;
+/// Why a success answer could not be decoded.
+enum Failure {
+    NotRead,
+    TooLarge(usize),
+    NotJson,
+    Empty,
+    Json(serde_json::Error, usize),
+}
+
+/// Why the body `read` cannot be JSON at all, before it is parsed.
+#[inline]
+fn refuse(headers: &HeaderMap, read: &ReadBody) -> Option<Failure> {
     if read.too_large {
-        return Err((
-            format!("the body is larger than the {}-byte limit", read.max),
-            None,
-        ));
+        Some(Failure::TooLarge(read.max))
+    } else if !is_json(headers) {
+        Some(Failure::NotJson)
+    } else if read.bytes.is_empty() {
+        Some(Failure::Empty)
+    } else {
+        None
     }
-    if !is_json(headers) {
-        return Err((
+}
+
+/// The response that carries the [`Error::Decode`] of `response`, with its status and request
+/// id.
+#[cold]
+fn failed(response: reqwest::Response, why: Failure) -> reqwest::Response {
+    let (reason, source) = match why {
+        Failure::NotRead => ("the body was not read by the pipeline".to_owned(), None),
+        Failure::TooLarge(max) => (
+            format!("the body is larger than the {max}-byte limit"),
+            None,
+        ),
+        Failure::NotJson => (
             format!(
                 "the content type {:?} is not JSON",
-                content_type_of(headers)
+                content_type_of(response.headers())
             ),
             None,
-        ));
-    }
-    if body.is_empty() {
-        return Err(("the body is empty where JSON was expected".to_owned(), None));
-    }
-    // Text checked once as a whole is faster to read than bytes checked string by string.
-    let decoded = match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(body),
-    };
-    decoded.map_err(|e| {
-        (
-            format!("{e} (body of {} bytes)", body.len()),
+        ),
+        Failure::Empty => ("the body is empty where JSON was expected".to_owned(), None),
+        Failure::Json(e, len) => (
+            format!("{e} (body of {len} bytes)"),
             Some(Box::new(e) as crate::BoxError),
-        )
-    })
+        ),
+    };
+    let error = Error::Decode {
+        status: Some(response.status()),
+        request_id: request_id(response.headers()).map(str::to_owned),
+        reason,
+        source,
+    };
+    carry::response(error, Some(response.url().clone()))
 }
 
 fn content_type_of(headers: &HeaderMap) -> &str {
