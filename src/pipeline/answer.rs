@@ -26,44 +26,57 @@ pub(super) fn finish(
         body,
         too_large,
     } = answer;
-    let status = response.status();
-    let request_id = || request_id(response.headers()).map(str::to_owned);
-    let max = pipeline.0.max_response_bytes;
-    if !status.is_success() {
-        let (error_code, error_msg) = if too_large {
-            let msg = format!("the error body is larger than the {max}-byte limit");
-            match excerpt(&body) {
-                ex if ex.is_empty() => (status.as_u16().to_string(), msg),
-                ex => (
-                    status.as_u16().to_string(),
-                    format!("{msg}; it starts: {ex}"),
-                ),
-            }
-        } else {
-            error_details(status, &body)
-        };
-        let signature_mismatch = match &canonical {
-            Some(signed) if status == StatusCode::UNAUTHORIZED && error_code == "APIGW.0301" => {
-                crate::diagnosis::diagnose(signed, &error_msg).map(Box::new)
-            }
-            _ => None,
-        };
-        return Err(Error::Service(ServiceError {
-            status,
-            error_code,
-            error_msg,
-            request_id: request_id(),
-            signature_mismatch,
-        }));
+    if !response.status().is_success() {
+        return Err(service_error(
+            pipeline, &response, &body, too_large, canonical,
+        ));
     }
     // The body is decoded by the generated code, through `decode`, where the status and
     // request id are still on the response.
     response.extensions_mut().insert(ReadBody {
         bytes: body,
         too_large,
-        max,
+        max: pipeline.0.max_response_bytes,
     });
     Ok(response)
+}
+
+/// The error of an answer with an error status, with its own status and request id.
+#[cold]
+fn service_error(
+    pipeline: &Pipeline,
+    response: &reqwest::Response,
+    body: &[u8],
+    too_large: bool,
+    canonical: Option<String>,
+) -> Error {
+    let status = response.status();
+    let max = pipeline.0.max_response_bytes;
+    let (error_code, error_msg) = if too_large {
+        let msg = format!("the error body is larger than the {max}-byte limit");
+        match excerpt(body) {
+            ex if ex.is_empty() => (status.as_u16().to_string(), msg),
+            ex => (
+                status.as_u16().to_string(),
+                format!("{msg}; it starts: {ex}"),
+            ),
+        }
+    } else {
+        error_details(status, body)
+    };
+    let signature_mismatch = match &canonical {
+        Some(signed) if status == StatusCode::UNAUTHORIZED && error_code == "APIGW.0301" => {
+            crate::diagnosis::diagnose(signed, &error_msg).map(Box::new)
+        }
+        _ => None,
+    };
+    Error::Service(ServiceError {
+        status,
+        error_code,
+        error_msg,
+        request_id: request_id(response.headers()).map(str::to_owned),
+        signature_mismatch,
+    })
 }
 
 /// The error code and message of an error body, found as the official SDK finds them: the first
