@@ -112,12 +112,17 @@ impl Rules {
             maximum: s["maximum"].as_f64(),
             max_items: s["maxItems"].as_u64(),
             items: s.get("items").map(|i| Box::new(Rules::compile(root, i))),
-            properties: s["properties"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(name, p)| (name.clone(), Rules::compile(root, p)))
-                .collect(),
+            properties: {
+                let mut properties: Vec<_> = s["properties"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, p)| (name.clone(), Rules::compile(root, p)))
+                    .collect();
+                // In the order of the generated structs' fields (see `Rules::property`).
+                properties.sort_by(|a, b| a.0.cmp(&b.0));
+                properties
+            },
             required: s["required"]
                 .as_array()
                 .into_iter()
@@ -129,12 +134,18 @@ impl Rules {
         }
     }
 
-    /// The rules of property `name`, if the schema names it.
-    pub fn property(&self, name: &str) -> Option<&Rules> {
-        self.properties
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, r)| r)
+    /// The rules of property `name`, if the schema names it. `next` is where to look first,
+    /// and is moved past the property found: members mostly come in the order of
+    /// [`Rules::properties`] (both the generated structs and the compiled schemas sort them by
+    /// name), so each is found at the first comparison.
+    #[inline]
+    pub fn property(&self, name: &str, next: &mut usize) -> Option<&Rules> {
+        let at = match self.properties.get(*next) {
+            Some((n, _)) if n == name => *next,
+            _ => self.properties.iter().position(|(n, _)| n == name)?,
+        };
+        *next = at + 1;
+        Some(&self.properties[at].1)
     }
 }
 
@@ -247,6 +258,32 @@ fn resolve<'a>(root: &'a Value, v: &'a Value) -> &'a Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Members are found wherever they come; in the order of the properties, each is found at
+    /// the first comparison.
+    #[test]
+    fn properties_are_found_in_any_order() {
+        let rules = of(Service::Repo)
+            .operation(operations::find(Service::Repo, "update_repository_webhook").unwrap())
+            .body
+            .as_ref()
+            .unwrap();
+        let names: Vec<&str> = rules.properties.iter().map(|(n, _)| n.as_str()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        let mut next = 0;
+        for (i, name) in names.iter().enumerate() {
+            assert!(rules.property(name, &mut next).is_some(), "{name}");
+            assert_eq!(next, i + 1);
+        }
+        let mut next = 0;
+        for name in names.iter().rev() {
+            assert!(rules.property(name, &mut next).is_some(), "{name}");
+        }
+        assert!(rules.property("no_such_member", &mut next).is_none());
+        assert!(rules.property("", &mut 99).is_none());
+    }
 
     #[test]
     fn every_operation_is_indexed() {

@@ -134,6 +134,7 @@ impl<'a> Checker<'a> {
             missing: (1 << required.min(63)) - 1,
             seen: Vec::new(),
             key: None,
+            next: 0,
         })
     }
 
@@ -180,6 +181,8 @@ struct Members<'a> {
     seen: Vec<(Cow<'static, str>, Seen)>,
     /// A map's key, until its value comes.
     key: Option<String>,
+    /// Where to look for the next member's rules first (see [`Rules::property`]).
+    next: usize,
 }
 
 impl Members<'_> {
@@ -192,7 +195,7 @@ impl Members<'_> {
         let Some(rules) = self.checker.rules else {
             return Ok(());
         };
-        let Some(prop) = rules.property(&name) else {
+        let Some(prop) = rules.property(&name, &mut self.next) else {
             return Ok(());
         };
         let field = Field::Member(self.checker.field, &name);
