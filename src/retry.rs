@@ -319,6 +319,35 @@ mod tests {
         );
     }
 
+    /// The jitter is drawn once for a backoff, and never for an answer that is kept, a wait the
+    /// server asked for, or the last attempt.
+    #[test]
+    fn the_jitter_is_drawn_only_for_a_backoff() {
+        let p = RetryPolicy::default();
+        let draws = std::cell::Cell::new(0);
+        let decide_counting = |attempt, outcome| {
+            decide(&p, attempt, &GET, outcome, Duration::ZERO, || {
+                draws.set(draws.get() + 1);
+                0
+            })
+        };
+        let waited = |w| Attempted::Status(StatusCode::SERVICE_UNAVAILABLE, RetryAfter::Wait(w));
+        for (attempt, outcome) in [
+            (1, ok_status(200)),
+            (1, ok_status(404)),
+            (1, waited(Duration::from_secs(1))),
+            (3, Attempted::Failed),
+        ] {
+            decide_counting(attempt, outcome);
+            assert_eq!(draws.get(), 0, "{outcome:?} at attempt {attempt}");
+        }
+        assert!(matches!(
+            decide_counting(1, ok_status(503)),
+            Decision::Retry(_)
+        ));
+        assert_eq!(draws.get(), 1);
+    }
+
     proptest::proptest! {
         /// Whatever happened: never more than `max_attempts`, never a wait past the budget,
         /// never a resent POST that may have reached the server, never a retried success.
