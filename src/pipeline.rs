@@ -1,14 +1,14 @@
 //! The one path every request of the generated clients takes, through progenitor's `exec` hook.
 //!
-//! 0. **Inputs** ([`Pipeline::check`]): before a generated `send` writes its URL, it checks its
-//!    parameters and its body, as the typed values they are, against the description
-//!    (`validate`), naming its operation by reference into the table build.rs read off the
-//!    generated code (`operations`; build.rs puts the call into every `send`). A failure is
-//!    carried back like every other (`carry`).
-//! 1. **Preflight** (`exec`): refuse a service without an endpoint and put the query into the
-//!    one encoding every request uses (RFC 3986, sorted, as the official SDK sends it). Nothing
-//!    is sent when any of this fails. This runs before the call's future ([`Call`]) is made, so
-//!    that the future holds only the span and the boxed attempts.
+//! 0. **Inputs** ([`Pipeline::check`]): before a generated `send` writes its URL, it refuses a
+//!    service without an endpoint and checks its parameters and its body, as the typed values
+//!    they are, against the description (`validate`), naming its operation by reference into
+//!    the table build.rs read off the generated code (`operations`; build.rs puts the call into
+//!    every `send`, so every request that reaches `exec` passed it). A failure is carried back
+//!    like every other (`carry`).
+//! 1. **Preflight** (`exec`): put the query into the one encoding every request uses (RFC 3986,
+//!    sorted, as the official SDK sends it). This runs before the call's future ([`Call`]) is
+//!    made, so that the future holds only the span and the boxed attempts.
 //! 2. **Attempts** (`attempt`): for each attempt, resolve the credentials (temporary ones are
 //!    fetched or refreshed, `provider::metadata`; a missing project id is looked up once,
 //!    `project`), add the user agent and the credentials (a new signature each time), send to the
@@ -111,9 +111,9 @@ impl Pipeline {
         Pipeline(Arc::new(shared))
     }
 
-    /// The call's future. Preflight runs here, before the future is made, so that the future
-    /// holds no more than the span and the boxed attempts: it is part of every generated
-    /// `send`'s future, which callers move and keep.
+    /// The call's future. The query is put in its one encoding here, before the future is made,
+    /// so that the future holds no more than the span and the boxed attempts: it is part of
+    /// every generated `send`'s future, which callers move and keep.
     fn exec<'a>(
         &'a self,
         client: &'a reqwest::Client,
@@ -129,34 +129,17 @@ impl Pipeline {
             request_id = field::Empty,
             duration_ms = field::Empty,
         );
-        if let Err(error) = self.preflight(&mut request) {
-            return Call::Done(Some(failed(error, &span)));
-        }
+        // The endpoint and the inputs were checked before the request was built
+        // (`Pipeline::check`).
+        crate::signer::canonicalize_query(request.url_mut());
         // The clock is read only for a subscriber that will see the duration.
         let start = (!span.is_disabled()).then(Instant::now);
-        Call::Running {
+        Call {
             // Boxed: the attempts' state is most of a call's, which would otherwise be moved
             // with every future that holds it, the caller's included.
             attempts: Box::pin(self.attempts(client, request, span.clone())),
             span,
             start,
-        }
-    }
-
-    /// What `exec` makes sure of before anything is sent: the service has an endpoint, and the
-    /// query is in the one encoding every request uses. (The inputs were checked before the
-    /// request was built, by [`Pipeline::check`].)
-    fn preflight(&self, request: &mut reqwest::Request) -> Result<(), Error> {
-        self.has_endpoint()?;
-        crate::signer::canonicalize_query(request.url_mut());
-        Ok(())
-    }
-
-    /// Fails with the reason when this service has no endpoint.
-    fn has_endpoint(&self) -> Result<(), Error> {
-        match &self.0.missing {
-            Some(missing) => Err(missing.error(self.0.service)),
-            None => Ok(()),
         }
     }
 
@@ -181,56 +164,49 @@ impl Pipeline {
             })
     }
 
-    /// The description of the operation `id`, if this client can call it.
+    /// The description of the operation `id`, if this client can call it: it fails with the
+    /// reason when this service has no endpoint.
     #[inline]
     fn described(
         &self,
         id: &'static OperationId,
     ) -> Result<&'static crate::spec::Operation, Error> {
-        self.has_endpoint()?;
-        Ok(crate::spec::of(self.0.service).operation(id))
+        match &self.0.missing {
+            Some(missing) => Err(missing.error(self.0.service)),
+            None => Ok(crate::spec::of(self.0.service).operation(id)),
+        }
     }
 }
 
 /// What the `exec` hook returns: the call's response, an error carried in it (`carry`) when
 /// the call failed. Written by hand rather than as an `async` block with combinators: it is one
 /// small function on every call's path.
-enum Call<'a> {
-    /// Refused before anything was sent.
-    Done(Option<reqwest::Response>),
-    Running {
-        attempts: Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send + 'a>>,
-        span: tracing::Span,
-        start: Option<Instant>,
-    },
+struct Call<'a> {
+    attempts: Pin<Box<dyn Future<Output = Result<reqwest::Response, Error>> + Send + 'a>>,
+    span: tracing::Span,
+    start: Option<Instant>,
 }
 
 impl Future for Call<'_> {
     type Output = reqwest::Result<reqwest::Response>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Call::Done(response) => Poll::Ready(Ok(response
-                .take()
-                .expect("a call polled after it completed"))),
-            Call::Running {
-                attempts,
-                span,
-                start,
-            } => {
-                let result = {
-                    let _entered = span.enter();
-                    std::task::ready!(attempts.as_mut().poll(cx))
-                };
-                if let Some(start) = start {
-                    span.record("duration_ms", start.elapsed().as_millis() as u64);
-                }
-                Poll::Ready(Ok(match result {
-                    Ok(response) => response,
-                    Err(error) => failed(error, span),
-                }))
-            }
+        let Call {
+            attempts,
+            span,
+            start,
+        } = self.get_mut();
+        let result = {
+            let _entered = span.enter();
+            std::task::ready!(attempts.as_mut().poll(cx))
+        };
+        if let Some(start) = start {
+            span.record("duration_ms", start.elapsed().as_millis() as u64);
         }
+        Poll::Ready(Ok(match result {
+            Ok(response) => response,
+            Err(error) => failed(error, span),
+        }))
     }
 }
 
