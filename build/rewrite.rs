@@ -11,7 +11,9 @@ use crate::Generated;
 /// - the `api-version` header each `send` adds goes (CodeArts defines none), with the header map
 ///   it went into;
 /// - each path parameter is written into the URL through `crate::pipeline::Segment` instead of
-///   `encode_path(&value.to_string())` (the same encoding, without two strings per parameter);
+///   `encode_path(&value.to_string())` (the same encoding, without two strings per parameter),
+///   and the URL is the path written onto the endpoint parsed once (`Pipeline::url`) instead of
+///   a string reqwest parses whole again;
 /// - a builder's unset value is an empty error until `send` finds it unset (the same message,
 ///   without a string per parameter for every call);
 /// - every `send` checks its inputs, parameters and body, as typed values (`Pipeline::check`)
@@ -35,6 +37,7 @@ pub(crate) fn rewrite_generated(
         other: usize,
         api_version: usize,
         segments: usize,
+        urls: usize,
         unset: usize,
         invalid_request: usize,
         error_arms: usize,
@@ -172,9 +175,26 @@ pub(crate) fn rewrite_generated(
                     changed = true;
                 }
             }
-            if changed {
-                // Written into one buffer sized for a URL, not grown piece by piece.
-                *expr = syn::parse_quote!(crate::pipeline::url(format_args!(#args)));
+            // `format!("{}/v4/…", client.baseurl, …)` becomes
+            // `client.inner.url(format_args!("/v4/…", …))`: the path is written onto the
+            // endpoint parsed once, and only the path is parsed (`Pipeline::url`).
+            let base = args.iter().nth(1).map(|a| a.to_token_stream().to_string());
+            let path = match args.first() {
+                Some(Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                })) => s.value().strip_prefix("{}/").map(|p| format!("/{p}")),
+                _ => None,
+            };
+            match (base.as_deref(), path) {
+                (Some("client . baseurl"), Some(path)) => {
+                    let path = syn::LitStr::new(&path, proc_macro2::Span::call_site());
+                    let rest = args.iter().skip(2);
+                    *expr = syn::parse_quote!(client.inner.url(format_args!(#path #(, #rest)*)));
+                    self.urls += 1;
+                }
+                _ if changed => *expr = syn::parse_quote!(format!(#args)),
+                _ => {}
             }
         }
 
@@ -257,6 +277,7 @@ pub(crate) fn rewrite_generated(
         other: 0,
         api_version: 0,
         segments: 0,
+        urls: 0,
         unset: 0,
         invalid_request: 0,
         error_arms: 0,
@@ -292,6 +313,11 @@ pub(crate) fn rewrite_generated(
         "{input}: {} path parameters were rewritten to `Segment` and {left} still call \
          `encode_path`: has progenitor changed how it builds URLs?",
         rewrite.segments
+    );
+    assert_eq!(
+        rewrite.urls, sends,
+        "{input}: each of the {sends} sends should format its URL on `client.baseurl` once: has \
+         progenitor changed how it builds URLs?"
     );
     assert_eq!(
         rewrite.pre_post,

@@ -348,7 +348,7 @@ impl ClientBuilder {
             self.correct_clock_skew.unwrap_or(true),
         ));
         let pipeline = |service: Service, urls: Vec<String>, missing: Option<Missing>| {
-            Pipeline::new(Shared {
+            Ok::<_, Error>(Pipeline::new(Shared {
                 service,
                 credentials: credentials.clone(),
                 retry: retry.clone(),
@@ -358,21 +358,21 @@ impl ClientBuilder {
                 max_response_bytes,
                 timeout,
                 skew: skew.clone(),
-                endpoints: crate::pipeline::Endpoints::new(urls),
+                endpoints: crate::pipeline::Endpoints::new(urls)?,
                 project: project.clone(),
                 jitter: crate::retry::Jitter::new(),
-            })
+            }))
         };
         Ok(Client {
             repo: crate::repo::Client::new_with_client(
                 &repo_urls[0],
                 http.clone(),
-                pipeline(Service::Repo, repo_urls.clone(), repo_missing),
+                pipeline(Service::Repo, repo_urls.clone(), repo_missing)?,
             ),
             check: crate::check::Client::new_with_client(
                 &check_urls[0],
                 http,
-                pipeline(Service::Check, check_urls.clone(), check_missing),
+                pipeline(Service::Check, check_urls.clone(), check_missing)?,
             ),
         })
     }

@@ -45,10 +45,10 @@
 //!
 //! # How a request flows
 //!
-//! `send()` on a generated builder makes a `reqwest::Request` (its URL written with
-//! `src/pipeline/segment.rs`, which `build.rs` puts in place of progenitor's path encoding) and
-//! hands it to the hand-written pipeline through progenitor's `exec` hook. Each step has one
-//! owner:
+//! `send()` on a generated builder makes a `reqwest::Request` (its path written with
+//! `src/pipeline/segment.rs`, which `build.rs` puts in place of progenitor's path encoding, onto
+//! the endpoint parsed once, `src/pipeline/endpoints.rs`) and hands it to the hand-written
+//! pipeline through progenitor's `exec` hook. Each step has one owner:
 //!
 //! 1. **Check and preflight** (`src/pipeline.rs`): before the generated `send` writes its URL,
 //!    its parameters and body are checked against the description (`src/validate.rs`,

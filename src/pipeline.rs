@@ -40,7 +40,7 @@ mod segment;
 pub(crate) use convert::unset_message;
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
-pub(crate) use segment::{Segment, url};
+pub(crate) use segment::Segment;
 
 use std::{
     fmt,
@@ -162,6 +162,15 @@ impl Pipeline {
                 tracing::debug!(operation = id.official, error = %error, "call failed");
                 carry::response(error, None)
             })
+    }
+
+    /// The URL of a request of this service: the path `path` writes (the generated `send`
+    /// writes it, each parameter a [`Segment`]) after its first endpoint, which was parsed once
+    /// (`endpoints`). build.rs makes every `send` call this in place of formatting the whole
+    /// URL for reqwest to parse again.
+    #[inline]
+    pub(crate) fn url(&self, path: fmt::Arguments<'_>) -> reqwest::Url {
+        self.0.endpoints.url(path)
     }
 
     /// The description of the operation `id`, if this client can call it: it fails with the

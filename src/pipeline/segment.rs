@@ -1,8 +1,9 @@
-//! A URL as the generated code writes it: build.rs turns progenitor's
-//! `format!("{}/v4/…/{}", base, encode_path(&value.to_string()))` into
-//! `url(format_args!("{}/v4/…/{}", base, Segment(&value)))`, which percent-encodes each path
-//! parameter as it is written, into one buffer, without the two strings progenitor makes for each
-//! parameter and the growing of the URL's.
+//! A path parameter as the generated code writes it: build.rs turns progenitor's
+//! `format!("{}/v4/…/{}", client.baseurl, encode_path(&value.to_string()))` into
+//! `client.inner.url(format_args!("/v4/…/{}", Segment(&value)))` (`Pipeline::url`), which
+//! percent-encodes each path parameter as it is written, into one buffer, without the two
+//! strings progenitor makes for each parameter, and writes the path onto the endpoint parsed
+//! once instead of parsing the whole URL again.
 
 use std::fmt::{self, Display, Write};
 
@@ -21,14 +22,6 @@ const PATH_SET: &AsciiSet = &CONTROLS
     .add(b'}')
     .add(b'/')
     .add(b'%');
-
-/// The URL `args` write, in a buffer that fits most URLs at once.
-pub(crate) fn url(args: fmt::Arguments<'_>) -> String {
-    let mut url = String::with_capacity(128);
-    url.write_fmt(args)
-        .expect("a String takes whatever is written to it");
-    url
-}
 
 /// A value written percent-encoded as one path segment.
 pub(crate) struct Segment<'a, T: ?Sized>(pub &'a T);
@@ -67,10 +60,6 @@ mod tests {
             );
         }
         assert_eq!(Segment(&-42i32).to_string(), "-42");
-        assert_eq!(
-            super::url(format_args!("{}/v4/{}/x", "https://h", Segment("a b"))),
-            "https://h/v4/a%20b/x"
-        );
         assert_eq!(Segment(&String::from("a b")).to_string(), "a%20b");
     }
 }
