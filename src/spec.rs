@@ -55,6 +55,9 @@ pub(crate) struct Rules {
     pub required: Vec<String>,
     /// A rule over several properties that the description states only in words.
     pub cross: Option<CrossRule>,
+    /// The value is a path segment of the URL: `.` and `..` would move the request to another
+    /// path (a URL resolves them), so they are refused.
+    pub segment: bool,
 }
 
 /// The rules over several fields of a body, written out by hand from the descriptions' words.
@@ -131,6 +134,7 @@ impl Rules {
                 .map(str::to_owned)
                 .collect(),
             cross: None,
+            segment: false,
         }
     }
 
@@ -201,11 +205,13 @@ impl Spec {
                         let from_end = (p["in"] == "path")
                             .then(|| segments.iter().rev().position(|s| *s == placeholder))
                             .flatten();
+                        let mut rules = Rules::compile(&root, &p["schema"]);
+                        rules.segment = from_end.is_some();
                         Param {
                             name,
                             from_end,
                             required: p["required"] == true,
-                            rules: Rules::compile(&root, &p["schema"]),
+                            rules,
                         }
                     })
                     .collect();

@@ -269,6 +269,15 @@ fn out_of_range(side: &str, bound: f64, got: Value, field: &Field<'_>) -> Error 
     )
 }
 
+/// A path parameter that a URL would resolve away (see [`Rules::segment`]).
+#[cold]
+pub(super) fn dot_segment(field: &Field<'_>) -> Error {
+    Error::invalid(
+        field.to_string(),
+        "must not be `.` or `..`: in a URL path they would name another path",
+    )
+}
+
 /// `maxItems`.
 fn check_items(rules: &Rules, count: usize, field: &Field<'_>) -> Result<()> {
     match rules.max_items {
@@ -435,5 +444,40 @@ mod tests {
             "update_notification_subscription",
             &types::UpdateRepoNotificationSubscriptionDto::default(),
         );
+    }
+}
+
+#[cfg(test)]
+mod segment_tests {
+    use super::*;
+    use crate::{operations, region::Service};
+
+    /// A path parameter may hold dots, but not be a dot segment; a body's text may be anything.
+    #[test]
+    fn only_a_path_parameter_is_refused_as_a_dot_segment() {
+        let id = operations::find(Service::Check, "update_code_check_webhook").unwrap();
+        let op = crate::spec::of(Service::Check).operation(id);
+        let task_id = &op.params[0];
+        assert_eq!(task_id.name, "task_id");
+        for fine in ["...", ".a", "a..", "%2e%2e", "a/.."] {
+            assert!(
+                checker::check(&task_id.rules, "task_id", fine).is_ok(),
+                "{fine}"
+            );
+        }
+        for refused in [".", ".."] {
+            let e = checker::check(&task_id.rules, "task_id", refused)
+                .err()
+                .unwrap();
+            assert_eq!(
+                e.to_string(),
+                "invalid input: task_id must not be `.` or `..`: in a URL path they would name another path",
+                "{refused}"
+            );
+        }
+        let id = operations::find(Service::Repo, "update_repository_webhook").unwrap();
+        let body = crate::spec::of(Service::Repo).operation(id).body.as_ref();
+        let json = serde_json::json!({ "name": "..", "description": "." });
+        assert!(checker::check(body.unwrap(), "body", &json).is_ok());
     }
 }

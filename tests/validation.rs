@@ -353,6 +353,35 @@ async fn bad_values_fail_before_sending_and_name_field_and_rule() {
             ),
             ("task_id", "must be at most 128 characters long (got 129)"),
         ),
+        // A URL would resolve these away: `/v4/tasks/../webhook` is `/v4/webhook`.
+        (
+            invalid(
+                c.check()
+                    .update_code_check_webhook()
+                    .task_id("..")
+                    .body_map(|b| b.is_set_push_webhook(true))
+                    .send()
+                    .await,
+            ),
+            (
+                "task_id",
+                "must not be `.` or `..`: in a URL path they would name another path",
+            ),
+        ),
+        (
+            invalid(
+                c.check()
+                    .update_code_check_webhook()
+                    .task_id(".")
+                    .body_map(|b| b.is_set_push_webhook(true))
+                    .send()
+                    .await,
+            ),
+            (
+                "task_id",
+                "must not be `.` or `..`: in a URL path they would name another path",
+            ),
+        ),
         (
             invalid(r.show_group_webhook().group_id(1).send().await),
             ("hook_id", "is required"),

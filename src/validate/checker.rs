@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{
     Field, Seen, Shape, check_cross, check_enum, check_items, check_len, check_range, check_shape,
+    dot_segment,
 };
 use crate::{Error, Result, spec::Rules};
 
@@ -108,7 +109,11 @@ impl<'a> Checker<'a> {
             {
                 check_enum(s, &Value::from(v), self.field)?;
             }
-            check_len(s, v, self.field)
+            check_len(s, v, self.field)?;
+            if s.segment && matches!(v, "." | "..") {
+                return Err(dot_segment(self.field));
+            }
+            Ok(())
         })?;
         Ok(if v.is_empty() {
             Seen::Other
