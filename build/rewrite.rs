@@ -14,8 +14,9 @@ use crate::Generated;
 ///   `encode_path(&value.to_string())` (the same encoding, without two strings per parameter),
 ///   and the URL is the path written onto the endpoint parsed once (`Pipeline::url`) instead of
 ///   a string reqwest parses whole again;
-/// - a builder's unset value is an empty error until `send` finds it unset (the same message,
-///   without a string per parameter for every call);
+/// - a builder's unset value is an empty error until `send` finds it unset (without a string
+///   per parameter for every call), and `send` carries a builder's error as the crate's typed
+///   input error naming the field (`crate::pipeline::builder_error`), not as a message;
 /// - every `send` checks its inputs, parameters and body, as typed values (`Pipeline::check`)
 ///   before it writes the URL; `module` is where the operation table of `found` is.
 ///
@@ -110,8 +111,8 @@ pub(crate) fn rewrite_generated(
 
         fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
             // `name: Err("name was not initialized".to_string())` in a builder's `new()`
-            // becomes `name: Err(String::new())`, which does not allocate; `send` writes the
-            // same message if the value is still unset (`unset_message` below).
+            // becomes `name: Err(String::new())`, which does not allocate; `send` tells an
+            // unset value by its empty message (`builder_error` below).
             if let syn::Member::Named(name) = &field.member {
                 let unset = format!("Err (\"{name} was not initialized\" . to_string ())");
                 if field.expr.to_token_stream().to_string() == unset {
@@ -139,8 +140,9 @@ pub(crate) fn rewrite_generated(
                     && let Some(name) = path.path.get_ident()
                 {
                     let name = name.to_string();
+                    let name = name.trim_end_matches('_');
                     call.args[0] = syn::parse_quote!(
-                        |e| Error::InvalidRequest(crate::pipeline::unset_message(e, #name))
+                        |e| Error::UnexpectedResponse(crate::pipeline::builder_error(e, #name))
                     );
                     self.invalid_request += 1;
                 }

@@ -37,7 +37,7 @@ mod endpoints;
 mod replay;
 mod segment;
 
-pub(crate) use convert::unset_message;
+pub(crate) use convert::builder_error;
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
 pub(crate) use segment::Segment;

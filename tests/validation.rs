@@ -257,6 +257,17 @@ async fn bad_values_fail_before_sending_and_name_field_and_rule() {
             ),
             ("body.url", "is required"),
         ),
+        // The same through `body_map`, where progenitor converts the builder in `send`.
+        (
+            invalid(
+                r.add_group_webhook()
+                    .group_id(1)
+                    .body_map(|b| b.name("n"))
+                    .send()
+                    .await,
+            ),
+            ("body.url", "is required"),
+        ),
         (
             invalid(
                 r.add_group_webhook()

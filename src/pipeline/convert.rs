@@ -1,8 +1,8 @@
 //! Turns the generated clients' errors into the crate's [`Error`] (the `?` on every `send`).
 //!
-//! The pipeline has already made the error of every failed call (see `carry`); what is left here
-//! is taking it out, and the few errors the generated code makes itself (a builder left
-//! incomplete).
+//! The pipeline has already made the error of every failed call (see `carry`), a builder left
+//! incomplete included (`builder_error`, which `build.rs` puts into every `send`); what is left
+//! here is taking it out.
 
 use progenitor_client::Error as Generated;
 
@@ -14,7 +14,9 @@ fn convert<E>(
     details: impl FnOnce(E) -> (Option<String>, Option<String>),
 ) -> Error {
     match e {
-        Generated::InvalidRequest(msg) => from_builder_message(&msg),
+        // The generated builders' errors are carried (`builder_error`); progenitor makes this
+        // one nowhere else.
+        Generated::InvalidRequest(msg) => Error::invalid("request", msg),
         // No hook of this crate fails with a message.
         Generated::Custom(msg) => Error::Config(msg),
         Generated::CommunicationError(e)
@@ -71,39 +73,81 @@ from_generated!(
     crate::check::types::ErrorResponse
 );
 
-/// The message of a generated builder's value: `build.rs` makes a value not set yet an empty
-/// message, so that each builder does not make one string per parameter; `send` asks for the
-/// message only when a value is wrong or missing, and then it reads as progenitor wrote it.
-pub(crate) fn unset_message(message: String, field: &str) -> String {
-    match message.is_empty() {
-        true => format!("{field} was not initialized"),
-        false => message,
+/// The carried error of a generated builder's value that is missing or wrong, for the input
+/// `field` (its name in the description): `build.rs` makes each `send` call this where
+/// progenitor's wraps the builder's message in `Error::InvalidRequest`, so the field comes from
+/// the generated code, typed, and travels back like every failure of the pipeline (`carry`).
+pub(crate) fn builder_error(message: String, field: &str) -> reqwest::Response {
+    carry::response(builder_input_error(&message, field), None)
+}
+
+/// What a builder's message says about `field`. `build.rs` leaves an unset value's message
+/// empty; a setter that could not convert its value says
+/// ``"conversion to `i32` for hook_id failed"``; a body's builder type names a required member
+/// it was not given, `"no value supplied for url"` (after ``"conversion to `…` for body failed: "``
+/// when `body()` was given the builder).
+fn builder_input_error(message: &str, field: &str) -> Error {
+    if message.is_empty() {
+        return Error::invalid(field, "is required");
+    }
+    let detail = match message
+        .strip_prefix("conversion to `")
+        .and_then(|rest| rest.split_once(" failed"))
+    {
+        Some((_, detail)) => detail.trim_start_matches(": "),
+        None => message,
+    };
+    match detail.strip_prefix("no value supplied for ") {
+        Some(member) => Error::invalid(format!("{field}.{member}"), "is required"),
+        None if detail.is_empty() => Error::invalid(field, "has the wrong type"),
+        None => Error::invalid(field, detail),
     }
 }
 
-/// Turns a generated builder's message into an input error that names the field.
-///
-/// The generated builders say `"hook_id was not initialized"` or
-/// `"conversion to `WebhookParamsRequestDto` for body failed: no value supplied for url"`.
-fn from_builder_message(msg: &str) -> Error {
-    // progenitor appends `_` to names that are Rust keywords (`type` becomes `type_`).
-    if let Some(field) = msg.strip_suffix(" was not initialized") {
-        return Error::invalid(field.trim_end_matches('_'), "is required");
-    }
-    if let Some(rest) = msg.strip_prefix("conversion to `")
-        && let Some((_, rest)) = rest.split_once("` for ")
-    {
-        let (field, detail) = rest.split_once(" failed").unwrap_or((rest, ""));
-        let detail = detail.trim_start_matches(": ");
-        if let Some(inner) = detail.strip_prefix("no value supplied for ") {
-            return Error::invalid(format!("{field}.{inner}"), "is required");
+#[cfg(test)]
+mod tests {
+    use super::builder_input_error;
+    use crate::Error;
+
+    fn read(message: &str, field: &str) -> (String, String) {
+        match builder_input_error(message, field) {
+            Error::InvalidInput { field, rule } => (field, rule),
+            other => panic!("{other:?}"),
         }
-        let rule = if detail.is_empty() {
-            "has the wrong type".to_owned()
-        } else {
-            detail.to_owned()
-        };
-        return Error::invalid(field.to_string(), rule);
     }
-    Error::invalid("request", msg)
+
+    /// Each message progenitor's builders make, read for the field `build.rs` names.
+    #[test]
+    fn each_builder_message_names_the_field_and_the_rule() {
+        let cases = [
+            ("", "hook_id", ("hook_id", "is required")),
+            (
+                "conversion to `i32` for hook_id failed",
+                "hook_id",
+                ("hook_id", "has the wrong type"),
+            ),
+            (
+                "conversion to `WebhookParamsRequestDto` for body failed: no value supplied for url",
+                "body",
+                ("body.url", "is required"),
+            ),
+            (
+                "no value supplied for url",
+                "body",
+                ("body.url", "is required"),
+            ),
+            (
+                "error converting supplied value for url: too long",
+                "body",
+                ("body", "error converting supplied value for url: too long"),
+            ),
+        ];
+        for (message, field, (want_field, want_rule)) in cases {
+            assert_eq!(
+                read(message, field),
+                (want_field.to_owned(), want_rule.to_owned()),
+                "{message}"
+            );
+        }
+    }
 }
