@@ -1,18 +1,30 @@
 //! The IAM project id, looked up as the official SDK does when AK/SK credentials have none:
 //! `GET {iam}/v3/projects?name={region}`, signed, once per access key and region for the
-//! client's life (clones share it), before the first request that needs it.
+//! client's life (clones share it), before the first request that needs it. A lookup that fails
+//! on the way (no connection, a 5xx, a 429) is tried again as the client's retry policy says,
+//! the same decision as for any GET (`retry::decide`).
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::SystemTime,
+    time::{Instant, SystemTime},
 };
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::{Error, Result, auth::Keys};
+use crate::{
+    Error, Result,
+    auth::Keys,
+    retry::{self, Attempted, Decision, Jitter, RetryPolicy},
+};
+
+/// What the lookup's retries go by: the client's policy and its source of jitter.
+pub(crate) struct Retries<'a> {
+    pub policy: &'a RetryPolicy,
+    pub jitter: &'a Jitter,
+}
 
 /// The environment variable the official SDK reads for the IAM endpoint.
 pub(crate) const IAM_ENDPOINT_VAR: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
@@ -53,6 +65,7 @@ impl Lookup {
         http: &reqwest::Client,
         keys: &Keys,
         now: SystemTime,
+        retries: Retries<'_>,
     ) -> Result<String> {
         let cell = {
             let mut found = self.found.lock().unwrap_or_else(|p| p.into_inner());
@@ -66,12 +79,59 @@ impl Lookup {
         }
         // Boxed: the lookup runs once, and inline its state would weigh on every request's
         // future.
-        cell.get_or_try_init(|| Box::pin(self.fetch(http, keys, now)))
+        cell.get_or_try_init(|| Box::pin(self.fetch_until_done(http, keys, now, retries)))
             .await
             .cloned()
     }
 
-    async fn fetch(&self, http: &reqwest::Client, keys: &Keys, now: SystemTime) -> Result<String> {
+    /// Looks up until an attempt succeeds or the retry policy says stop; each attempt is signed
+    /// at its own time (`now` moved on by the time spent).
+    async fn fetch_until_done(
+        &self,
+        http: &reqwest::Client,
+        keys: &Keys,
+        now: SystemTime,
+        retries: Retries<'_>,
+    ) -> Result<String> {
+        let start = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let at = now + start.elapsed();
+            let (error, attempted) = match self.fetch(http, keys, at, retries.policy).await {
+                Ok(id) => return Ok(id),
+                Err(failed) => failed,
+            };
+            let Some(attempted) = attempted else {
+                return Err(error);
+            };
+            match retry::decide(
+                retries.policy,
+                attempt,
+                &Method::GET,
+                attempted,
+                start.elapsed(),
+                || retries.jitter.next(),
+            ) {
+                Decision::Retry(wait) => {
+                    tracing::debug!(region = %self.region, attempt, ?wait, error = %error, "the project id lookup will be tried again");
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::Stop => return Err(error),
+            }
+        }
+    }
+
+    /// One lookup. A failure comes with what the attempt came to, for the retry decision, or
+    /// `None` when trying again cannot help (an IAM endpoint that is not a URL, an answer that
+    /// does not name exactly one project).
+    async fn fetch(
+        &self,
+        http: &reqwest::Client,
+        keys: &Keys,
+        now: SystemTime,
+        policy: &RetryPolicy,
+    ) -> std::result::Result<String, (Error, Option<Attempted>)> {
         let iam = self
             .iam_endpoint
             .clone()
@@ -85,11 +145,8 @@ impl Lookup {
             trace_id,
         };
         let mut url = reqwest::Url::parse(&format!("{iam}/v3/projects")).map_err(|e| {
-            error(
-                format!("the IAM endpoint {iam:?} is not a URL: {e}"),
-                None,
-                None,
-            )
+            let message = format!("the IAM endpoint {iam:?} is not a URL: {e}");
+            (error(message, None, None), None)
         })?;
         url.query_pairs_mut().append_pair("name", &self.region);
         crate::signer::canonicalize_query(&mut url);
@@ -97,14 +154,15 @@ impl Lookup {
         keys.sign(&mut request, now, None);
         tracing::debug!(region = %self.region, %iam, "looking up the project id");
         let response = http.execute(request).await.map_err(|e| {
-            error(
-                format!(
-                    "IAM at {iam} could not be reached: {}",
-                    crate::error::chain(&e)
-                ),
-                None,
-                None,
-            )
+            let attempted = match e.is_connect() {
+                true => Attempted::Refused,
+                false => Attempted::Failed,
+            };
+            let message = format!(
+                "IAM at {iam} could not be reached: {}",
+                crate::error::chain(&e)
+            );
+            (error(message, None, None), Some(attempted))
         })?;
         let status = response.status();
         let trace_id = response
@@ -112,31 +170,26 @@ impl Lookup {
             .get("x-iam-trace-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let retry_after = policy.retry_after(response.headers(), now);
         let body = response.bytes().await.map_err(|e| {
-            error(
-                format!(
-                    "IAM's answer could not be read: {}",
-                    crate::error::chain(&e)
-                ),
-                Some(status),
-                trace_id.clone(),
-            )
+            let message = format!(
+                "IAM's answer could not be read: {}",
+                crate::error::chain(&e)
+            );
+            let error = error(message, Some(status), trace_id.clone());
+            (error, Some(Attempted::Failed))
         })?;
         if status != StatusCode::OK {
             let excerpt: String = String::from_utf8_lossy(&body).chars().take(300).collect();
-            return Err(error(
-                format!("IAM answered {status}: {excerpt}"),
-                Some(status),
-                trace_id,
-            ));
+            let message = format!("IAM answered {status}: {excerpt}");
+            let error = error(message, Some(status), trace_id);
+            return Err((error, Some(Attempted::Status(status, retry_after))));
         }
         let projects: Projects = serde_json::from_slice(&body).map_err(|e| {
-            error(
-                format!("IAM's answer is not a list of projects: {e}"),
-                Some(status),
-                trace_id.clone(),
-            )
+            let message = format!("IAM's answer is not a list of projects: {e}");
+            (error(message, Some(status), trace_id.clone()), None)
         })?;
+        let error = |message, trace_id| (error(message, Some(status), trace_id), None);
         match projects.projects.as_slice() {
             [one] => Ok(one.id.clone()),
             [] => Err(error(
@@ -145,7 +198,6 @@ impl Lookup {
                      project id (Credentials::with_project_id or HUAWEICLOUD_SDK_PROJECT_ID)",
                     self.region
                 ),
-                Some(status),
                 trace_id,
             )),
             several => Err(error(
@@ -160,7 +212,6 @@ impl Lookup {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                Some(status),
                 trace_id,
             )),
         }

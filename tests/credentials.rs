@@ -495,6 +495,54 @@ async fn no_project_or_several_are_clear_errors() {
     assert_eq!(e.status().map(|s| s.as_u16()), Some(401), "{e}");
 }
 
+/// A lookup that fails on the way (a 5xx, a connection dropped) is tried again as the client's
+/// retry policy says; an answer that trying again cannot change (a 403) is not, and neither is
+/// anything with a policy of one attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_that_fails_on_the_way_is_tried_again() {
+    use codearts_webhooks::RetryPolicy;
+    let fake = fake().await;
+    let quick = RetryPolicy::default().initial_backoff(Duration::from_millis(5));
+    let lookups = || fake.requests(fake::KEYSTONE_LIST_PROJECTS);
+
+    fake.inject(
+        fake::KEYSTONE_LIST_PROJECTS,
+        [Fault::status(503), Fault::drop_connection()],
+    );
+    let client = aksk_client(&fake, "cn-north-4")
+        .retry(quick.clone())
+        .build()
+        .unwrap();
+    list(&client).await.unwrap();
+    assert_eq!(lookups(), 3);
+    assert_eq!(
+        last_signed(&fake, "x-project-id").1.as_deref(),
+        Some(fake::DEFAULT_PROJECT_ID)
+    );
+
+    fake.inject(fake::KEYSTONE_LIST_PROJECTS, [Fault::status(403)]);
+    let client = aksk_client(&fake, "cn-north-4")
+        .retry(quick)
+        .build()
+        .unwrap();
+    let e = list(&client).await.unwrap_err();
+    assert!(matches!(e, Error::ProjectId { .. }), "{e:?}");
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(403), "{e}");
+    assert_eq!(lookups(), 4);
+
+    fake.inject(fake::KEYSTONE_LIST_PROJECTS, [Fault::status(503)]);
+    let once = aksk_client(&fake, "cn-north-4")
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = list(&once).await.unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "{e}");
+    assert_eq!(lookups(), 5);
+    // A failed lookup is not kept: the next call looks up again, and succeeds.
+    list(&once).await.unwrap();
+    assert_eq!(lookups(), 6);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lookup_can_be_turned_off_or_skipped() {
     let fake = fake().await;

@@ -224,7 +224,13 @@ impl Pipeline {
         let now = self.0.skew.now(&*self.0.clock);
         let credentials = self.0.credentials.resolve(now).await?;
         let project_id = match self.project_lookup(&credentials) {
-            Some((lookup, keys)) => Some(lookup.project_id(client, keys, now).await?),
+            Some((lookup, keys)) => {
+                let retries = crate::project::Retries {
+                    policy: &self.0.retry,
+                    jitter: &self.0.jitter,
+                };
+                Some(lookup.project_id(client, keys, now, retries).await?)
+            }
             None => None,
         };
         Ok(self.sign(request, &credentials, now, project_id.as_deref()))
