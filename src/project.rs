@@ -114,7 +114,13 @@ impl Lookup {
                 || retries.jitter.next(),
             ) {
                 Decision::Retry(wait) => {
-                    tracing::debug!(region = %self.region, attempt, ?wait, error = %error, "the project id lookup will be tried again");
+                    tracing::debug!(
+                        region = %self.region,
+                        attempt,
+                        ?wait,
+                        error = %error,
+                        "the project id lookup will be tried again"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 Decision::Stop => return Err(error),
