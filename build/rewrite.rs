@@ -158,7 +158,6 @@ pub(crate) fn rewrite_generated(
             let Ok(mut args) = m.mac.parse_body_with(parser) else {
                 return;
             };
-            let mut changed = false;
             for arg in args.iter_mut() {
                 // `encode_path(&value.to_string())` becomes `crate::pipeline::Segment(&value)`.
                 let Expr::Call(call) = arg else { continue };
@@ -174,12 +173,13 @@ pub(crate) fn rewrite_generated(
                     let value = &to_string.receiver;
                     *arg = syn::parse_quote!(crate::pipeline::Segment(&#value));
                     self.segments += 1;
-                    changed = true;
                 }
             }
             // `format!("{}/v4/…", client.baseurl, …)` becomes
             // `client.inner.url(format_args!("/v4/…", …))`: the path is written onto the
-            // endpoint parsed once, and only the path is parsed (`Pipeline::url`).
+            // endpoint parsed once, and only the path is parsed (`Pipeline::url`). Any other
+            // `format!` stays as progenitor wrote it (the counts below stop the build if a
+            // send's URL or path parameter is among them).
             let base = args.iter().nth(1).map(|a| a.to_token_stream().to_string());
             let path = match args.first() {
                 Some(Expr::Lit(syn::ExprLit {
@@ -188,17 +188,11 @@ pub(crate) fn rewrite_generated(
                 })) => s.value().strip_prefix("{}/").map(|p| format!("/{p}")),
                 _ => None,
             };
-            match (base.as_deref(), path) {
-                (Some("client . baseurl"), Some(path)) => {
-                    let path = syn::LitStr::new(&path, proc_macro2::Span::call_site());
-                    let rest = args.iter().skip(2);
-                    *expr = syn::parse_quote!(client.inner.url(format_args!(#path #(, #rest)*)));
-                    self.urls += 1;
-                }
-                // Some other text with path parameters: it stays a `format!` (were it a send's
-                // URL, the count of `urls` below would stop the build).
-                _ if changed => *expr = syn::parse_quote!(format!(#args)),
-                _ => {}
+            if let (Some("client . baseurl"), Some(path)) = (base.as_deref(), path) {
+                let path = syn::LitStr::new(&path, proc_macro2::Span::call_site());
+                let rest = args.iter().skip(2);
+                *expr = syn::parse_quote!(client.inner.url(format_args!(#path #(, #rest)*)));
+                self.urls += 1;
             }
         }
 
