@@ -64,14 +64,7 @@ impl Endpoints {
     /// endpoint's. The endpoint's scheme, host and port are kept as parsed; only the path is
     /// parsed, as `Url::parse` would parse it after them.
     pub fn url(&self, path: fmt::Arguments<'_>) -> Url {
-        let base = &self.parsed[0];
-        let mut full = String::with_capacity(128);
-        full.push_str(leading_path(base));
-        full.write_fmt(path)
-            .expect("a String takes whatever is written to it");
-        let mut url = base.clone();
-        url.set_path(&full);
-        url
+        on(&self.parsed[0], path)
     }
 
     /// Points a request built on the first endpoint at endpoint `index`.
@@ -88,9 +81,7 @@ impl Endpoints {
         let rest = path
             .strip_prefix(leading_path(&self.parsed[0]))
             .unwrap_or(path);
-        let to = &self.parsed[index];
-        let mut moved = to.clone();
-        moved.set_path(&format!("{}{rest}", leading_path(to)));
+        let mut moved = on(&self.parsed[index], format_args!("{rest}"));
         moved.set_query(url.query());
         *request.url_mut() = moved;
     }
@@ -107,6 +98,18 @@ impl Endpoints {
             Err(already) => already,
         }
     }
+}
+
+/// The URL of `path` (it begins with `/`) on `endpoint`: its scheme, host and port as parsed,
+/// and only the path parsed.
+fn on(endpoint: &Url, path: fmt::Arguments<'_>) -> Url {
+    let mut full = String::with_capacity(128);
+    full.push_str(leading_path(endpoint));
+    full.write_fmt(path)
+        .expect("a String takes whatever is written to it");
+    let mut url = endpoint.clone();
+    url.set_path(&full);
+    url
 }
 
 /// The path an endpoint puts before every operation's: empty for a bare host (whose parsed path
