@@ -23,8 +23,7 @@ pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T)
         field: &field,
     }) {
         Ok(seen) => Ok(seen),
-        Err(Stop::Rule(e)) => Err(e),
-        Err(Stop::Other(why)) => Err(Error::invalid(root, why)),
+        Err(stop) => Err(stop.into_error(root)),
     }
 }
 
@@ -37,18 +36,44 @@ pub(super) fn check_json(rules: &Rules, body: &[u8]) -> Result<()> {
     }
 }
 
-/// Why a walk stopped: a rule is broken, or the value is not one JSON could carry.
+/// Why a walk stopped. Boxed, so that every step of the walk, which serde's derived code and
+/// the walker's own `?`s repeat for each member, moves one word on the way out rather than a
+/// whole [`Error`].
 #[derive(Debug)]
-pub(super) enum Stop {
+pub(super) struct Stop(Box<Why>);
+
+/// What [`Stop`] holds: a rule is broken, or the value is not one JSON could carry.
+#[derive(Debug)]
+enum Why {
     Rule(Error),
     Other(String),
 }
 
+impl Stop {
+    #[cold]
+    fn rule(error: Error) -> Stop {
+        Stop(Box::new(Why::Rule(error)))
+    }
+
+    #[cold]
+    fn other(why: String) -> Stop {
+        Stop(Box::new(Why::Other(why)))
+    }
+
+    /// The error of the walk of the value `root` names.
+    fn into_error(self, root: &str) -> Error {
+        match *self.0 {
+            Why::Rule(e) => e,
+            Why::Other(why) => Error::invalid(root, why),
+        }
+    }
+}
+
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stop::Rule(e) => e.fmt(f),
-            Stop::Other(why) => f.write_str(why),
+        match &*self.0 {
+            Why::Rule(e) => e.fmt(f),
+            Why::Other(why) => f.write_str(why),
         }
     }
 }
@@ -57,7 +82,7 @@ impl std::error::Error for Stop {}
 
 impl ser::Error for Stop {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Stop::Other(msg.to_string())
+        Stop::other(msg.to_string())
     }
 }
 
@@ -72,7 +97,7 @@ impl<'a> Checker<'a> {
     #[inline]
     fn rule(&self, rule: impl FnOnce(&Rules) -> Result<()>) -> Result<(), Stop> {
         match self.rules {
-            Some(rules) => rule(rules).map_err(Stop::Rule),
+            Some(rules) => rule(rules).map_err(Stop::rule),
             None => Ok(()),
         }
     }
@@ -144,7 +169,7 @@ impl<'a> Checker<'a> {
     }
 
     fn variant(&self, variant: &str) -> Stop {
-        Stop::Other(format!(
+        Stop::other(format!(
             "holds {variant}, a variant with fields, which the checks cannot read"
         ))
     }
@@ -235,7 +260,7 @@ impl Members<'_> {
         if missing != 0 {
             let i = missing.trailing_zeros() as usize;
             let missing = Field::Member(checker.field, &rules.required[i]).to_string();
-            return Err(Stop::Rule(Error::invalid(missing, "is required")));
+            return Err(Stop::rule(Error::invalid(missing, "is required")));
         }
         if let Some(rule) = rules.cross {
             let lookup = |name: &str| {
@@ -410,6 +435,9 @@ items!(
 impl ser::SerializeStruct for Members<'_> {
     type Ok = Seen;
     type Error = Stop;
+    // One copy per type of field, called from serde's derived code, rather than one copy of
+    // the member's walk inlined at every field of every body type.
+    #[inline(never)]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         name: &'static str,
@@ -430,7 +458,7 @@ impl ser::SerializeMap for Members<'_> {
         self.key = Some(match serde_json::to_value(key) {
             Ok(Value::String(s)) => s,
             Ok(Value::Number(n)) => n.to_string(),
-            _ => return Err(Stop::Other("has a key that is not a string".to_owned())),
+            _ => return Err(Stop::other("has a key that is not a string".to_owned())),
         });
         Ok(())
     }
