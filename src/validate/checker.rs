@@ -527,6 +527,51 @@ mod tests {
         assert!(e.to_string().contains("(got 3)"), "{e}");
     }
 
+    /// A value the walk cannot read as JSON stops it with an error that names the value and
+    /// says why, whichever step found it: a map key that is not a string, an enum variant with
+    /// fields, or the value's own `Serialize` failing.
+    #[test]
+    fn a_value_json_cannot_carry_is_refused_by_name() {
+        use std::collections::BTreeMap;
+
+        use serde::ser::Error as _;
+
+        use super::check;
+        use crate::Error;
+
+        #[derive(serde::Serialize)]
+        enum Variant {
+            Fields { a: u8 },
+        }
+        struct Failing;
+        impl serde::Serialize for Failing {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(S::Error::custom("cannot be written"))
+            }
+        }
+        let open = Rules::default();
+        let keyed: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let cases = [
+            (
+                check(&open, "body", &keyed),
+                "has a key that is not a string",
+            ),
+            (
+                check(&open, "filter", &Variant::Fields { a: 1 }),
+                "holds Fields, a variant with fields, which the checks cannot read",
+            ),
+            (check(&open, "hook_id", &Failing), "cannot be written"),
+        ];
+        for ((result, why), root) in cases.into_iter().zip(["body", "filter", "hook_id"]) {
+            match result {
+                Err(Error::InvalidInput { field, rule }) => {
+                    assert_eq!((field.as_str(), rule.as_str()), (root, why))
+                }
+                other => panic!("{root}: {other:?}"),
+            }
+        }
+    }
+
     /// A member name written with escapes is the same member; a body that is not UTF-8 is
     /// still read (and refused as not JSON).
     #[test]
