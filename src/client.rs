@@ -442,7 +442,11 @@ fn http_client(
         .connect_timeout(connect_timeout)
         .timeout(timeout)
         // As the official SDK: a redirect is an answer to report, not to follow with credentials.
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        // The pipeline owns retries. reqwest's own layer would resend only what HTTP/2 says was
+        // not processed, which the pipeline counts as refused (`pipeline::unprocessed`), and it
+        // clones every request it sends to be able to.
+        .retry(reqwest::retry::never().max_retries_per_request(0));
     if !env_proxy {
         builder = builder.no_proxy();
     }

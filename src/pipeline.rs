@@ -36,6 +36,7 @@ mod decode;
 mod endpoints;
 mod replay;
 mod segment;
+mod unprocessed;
 
 pub(crate) use convert::builder_error;
 pub(crate) use decode::decode;

@@ -15,8 +15,9 @@ pub const DEFAULT_MAX_ELAPSED: Duration = Duration::from_secs(120);
 /// short, 429, 500, 502, 503 and 504, waiting 200 ms, then 400 ms, ... (at most 5 s) with
 /// jitter, or what `Retry-After` asks for (at most 60 s), all within a budget of
 /// [`DEFAULT_MAX_ELAPSED`] per call. Only GET, PUT and DELETE are retried: a POST is sent once
-/// unless [`RetryPolicy::retry_post`] is set, and a POST whose connection was refused is the one
-/// exception (it never reached the server).
+/// unless [`RetryPolicy::retry_post`] is set; the one exception is a POST the server never
+/// processed: its connection was refused, or HTTP/2 refused its stream (`REFUSED_STREAM`, or a
+/// `GOAWAY` that did not take it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     max_attempts: u32,
@@ -43,7 +44,8 @@ impl Default for RetryPolicy {
 /// What an attempt came to, as far as retrying cares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Attempted {
-    /// No connection: nothing reached the server.
+    /// Nothing reached the server: no connection, or HTTP/2 says it did not process the request
+    /// (`pipeline::unprocessed`).
     Refused,
     /// Failed after the request may have reached the server: before the headers, or while
     /// reading the body.
@@ -87,7 +89,7 @@ pub(crate) fn decide(
     let resend = policy.may_resend(method);
     let backoff = || policy.backoff(attempt, jitter());
     let wait = match outcome {
-        // A refused connection never reached the server: safe to retry for any method.
+        // A request the server never processed is safe to retry for any method.
         Attempted::Refused => backoff(),
         Attempted::Failed if resend => backoff(),
         Attempted::Status(status, after) if resend && is_retryable_status(status) => match after {

@@ -6,7 +6,7 @@ use std::{future::Future, time::Instant};
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
 
-use super::{Pipeline, answer, replay::Replay};
+use super::{Pipeline, answer, replay::Replay, unprocessed};
 use crate::{
     Error,
     auth::Resolved,
@@ -35,7 +35,11 @@ enum Outcome {
 impl Outcome {
     fn attempted(&self, pipeline: &Pipeline) -> Attempted {
         match self {
-            Outcome::Failed { error, head: None } if error.is_connect() => Attempted::Refused,
+            Outcome::Failed { error, head: None }
+                if error.is_connect() || unprocessed::unprocessed(error) =>
+            {
+                Attempted::Refused
+            }
             Outcome::Failed { .. } => Attempted::Failed,
             // Nothing to wait for after a success.
             Outcome::Answered(a) if a.response.status().is_success() => {
