@@ -59,7 +59,9 @@
 //! 2. **Attempt** (`src/pipeline/attempt.rs`): credentials are resolved (`src/auth.rs`,
 //!    `src/provider/`, `src/project.rs`), the request is signed (`src/signer.rs`) and sent to the
 //!    current endpoint (`src/pipeline/endpoints.rs`), and the body is read, bounded.
-//! 3. **Decide** (`src/retry.rs`): one pure function says retry after a wait, or stop.
+//! 3. **Decide** (`src/retry.rs`): one pure function says retry after a wait, or stop. A request
+//!    HTTP/2 says the server did not take counts as a refused connection
+//!    (`src/pipeline/unprocessed.rs`).
 //! 4. **Answer** (`src/pipeline/answer.rs`): an error status becomes [`Error`] with that answer's
 //!    status and request id; a success goes on with the body it read (so the generated code
 //!    never sees an error status: `build.rs` removes its arms for them).

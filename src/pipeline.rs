@@ -16,7 +16,9 @@
 //!    body (bounded) as part of the same attempt, so a body cut short or stalled is a failed
 //!    attempt like a failure before the headers.
 //! 3. **Decide** (`retry::decide`): a pure function of the attempt number, the method, what
-//!    happened and the time spent says whether to wait and try again.
+//!    happened and the time spent says whether to wait and try again. A request HTTP/2 says the
+//!    server did not take counts as a refused connection (`unprocessed`); reqwest's own retry
+//!    layer is off, so every retry is decided here.
 //! 4. **Answer** (`answer`): an error status, like every failure before it (bad input, no
 //!    endpoint, a transport failure), becomes the crate's [`Error`] right here, while status and
 //!    request id are at hand, and travels to the caller inside the response handed back
