@@ -5,7 +5,9 @@
 //!
 //! reqwest's own retry layer resends exactly these ("protocol NACKs"), and clones every request
 //! it sends to be able to. The client turns that layer off, since the pipeline owns retries
-//! (`client.rs`), and counts these failures as refused here, so nothing it did is lost.
+//! (`client.rs`), and counts these failures as refused here: the client's retry policy resends
+//! them, for any method. Unlike reqwest's layer, it waits its backoff first and counts each
+//! resend as an attempt, so `RetryPolicy::none()` means one send.
 
 use std::error::Error as StdError;
 
