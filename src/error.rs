@@ -208,14 +208,15 @@ impl Error {
 }
 
 fn is_tls(e: &reqwest::Error) -> bool {
-    let mut source = e.source();
-    while let Some(s) = source {
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
+    causes(e).any(|s| s.downcast_ref::<rustls::Error>().is_some())
+}
+
+/// `e` and the errors it was caused by, outermost first: where a cause of a given type is
+/// looked for.
+pub(crate) fn causes<'a>(
+    e: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(e), |&e| e.source())
 }
 
 fn request_id_suffix(f: &mut fmt::Formatter<'_>, request_id: &Option<String>) -> fmt::Result {

@@ -14,7 +14,7 @@ use std::error::Error as StdError;
 /// Whether `error`, or an error it was caused by, is the server turning the request away
 /// unprocessed.
 pub(super) fn unprocessed(error: &(dyn StdError + 'static)) -> bool {
-    std::iter::successors(Some(error), |&e| e.source())
+    crate::error::causes(error)
         .filter_map(|e| e.downcast_ref::<h2::Error>())
         .any(|e| {
             e.is_remote()
