@@ -216,7 +216,12 @@ fn is_tls(e: &reqwest::Error) -> bool {
 pub(crate) fn causes<'a>(
     e: &'a (dyn StdError + 'static),
 ) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
-    std::iter::successors(Some(e), |&e| e.source())
+    std::iter::successors(Some(e), |&e| match e.downcast_ref::<std::io::Error>() {
+        // An `io::Error`'s `source()` skips the error it wraps, straight to that error's own
+        // source: the rustls error of a failed handshake is wrapped so, inside hyper's.
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+        None => e.source(),
+    })
 }
 
 fn request_id_suffix(f: &mut fmt::Formatter<'_>, request_id: &Option<String>) -> fmt::Result {

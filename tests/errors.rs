@@ -262,6 +262,45 @@ async fn a_connection_refused_is_a_connect_error() {
     assert!(e.to_string().starts_with("could not connect"), "{e}");
 }
 
+/// An `https://` endpoint that answers in plain HTTP: the handshake fails, and the error says
+/// so (rustls's error is wrapped in an `io::Error`, whose `source()` skips it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_tls_handshake_is_a_tls_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut hello = [0u8; 512];
+        let n = socket.read(&mut hello).await.unwrap();
+        // A TLS record of a handshake: what the client sent first.
+        assert!(n > 0 && hello[0] == 0x16, "{:?}", &hello[..n]);
+        let answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+        socket.write_all(answer).await.unwrap();
+    });
+    let c = codearts_webhooks::Client::builder()
+        .credentials(codearts_webhooks::Credentials::token("t"))
+        .repo_endpoint(format!("https://127.0.0.1:{port}"))
+        .retry(codearts_webhooks::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = Error::from(
+        c.repo()
+            .show_repository_webhook()
+            .repository_id(1)
+            .hook_id(1)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    server.await.unwrap();
+    assert!(matches!(e, Error::Tls(_)), "{e:?}");
+    assert!(!e.is_retryable(), "a handshake fails the same way again");
+    assert_eq!(e.status(), None);
+    assert!(e.to_string().starts_with("TLS handshake failed"), "{e}");
+    assert!(e.to_string().contains("InvalidContentType"), "{e}");
+}
+
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
     let fake = FakeCodeArts::start().await.unwrap();
