@@ -18,7 +18,9 @@ use crate::Generated;
 ///   per parameter for every call), and `send` carries a builder's error as the crate's typed
 ///   input error naming the field (`crate::pipeline::builder_error`), not as a message;
 /// - every `send` checks its inputs, parameters and body, as typed values (`Pipeline::check`)
-///   before it writes the URL; `module` is where the operation table of `found` is.
+///   before it writes the URL; `module` is where the operation table of `found` is;
+/// - a body is written by `crate::pipeline::json`, into a buffer of the length the check
+///   measured, instead of reqwest's `json`.
 ///
 /// Stops the build if any of these is not found everywhere.
 pub(crate) fn rewrite_generated(
@@ -34,6 +36,7 @@ pub(crate) fn rewrite_generated(
         found: &'a [Generated],
         module: &'a str,
         checks: usize,
+        bodies: usize,
         success: usize,
         other: usize,
         api_version: usize,
@@ -92,19 +95,25 @@ pub(crate) fn rewrite_generated(
             }) else {
                 return;
             };
-            let vars = self.found[index]
-                .inputs
+            let inputs = &self.found[index].inputs;
+            let vars = inputs
                 .iter()
                 .map(|(_, var)| syn::Ident::new(var, proc_macro2::Span::call_site()));
             let module = syn::Ident::new(self.module, proc_macro2::Span::call_site());
+            let check: syn::Expr = syn::parse_quote!(
+                client
+                    .inner
+                    .check(&crate::operations::#module::OPERATIONS[#index], &(#(&#vars,)*))
+                    .map_err(Error::UnexpectedResponse)?
+            );
+            // The length of the body's JSON goes to `crate::pipeline::json` (below).
+            let with_body = inputs.iter().any(|(wire, _)| wire == "body");
             f.block.stmts.insert(
                 at,
-                syn::parse_quote!(
-                    client
-                        .inner
-                        .check(&crate::operations::#module::OPERATIONS[#index], &(#(&#vars,)*))
-                        .map_err(Error::UnexpectedResponse)?;
-                ),
+                match with_body {
+                    true => syn::parse_quote!(let json_len = #check;),
+                    false => syn::parse_quote!(#check;),
+                },
             );
             self.checks += 1;
         }
@@ -147,6 +156,19 @@ pub(crate) fn rewrite_generated(
                     self.invalid_request += 1;
                 }
                 return syn::visit_mut::visit_expr_mut(self, expr);
+            }
+            if let Expr::MethodCall(call) = expr
+                && call.method == "json"
+                && call.args.len() == 1
+                && call.args[0].to_token_stream().to_string() == "& body"
+            {
+                // `builder.json(&body)` becomes `crate::pipeline::json(builder, &body,
+                // json_len)`, with the length the send's check measured.
+                syn::visit_mut::visit_expr_mut(self, &mut call.receiver);
+                let builder = &call.receiver;
+                *expr = syn::parse_quote!(crate::pipeline::json(#builder, &body, json_len));
+                self.bodies += 1;
+                return;
             }
             let Expr::Macro(m) = expr else {
                 return syn::visit_mut::visit_expr_mut(self, expr);
@@ -266,11 +288,16 @@ pub(crate) fn rewrite_generated(
         }
     }
     let sends = found.len();
+    let with_body = found
+        .iter()
+        .filter(|g| g.inputs.iter().any(|(wire, _)| wire == "body"))
+        .count();
     let expected: usize = found.iter().map(|g| g.decoded.len()).sum();
     let mut rewrite = Rewrite {
         found,
         module,
         checks: 0,
+        bodies: 0,
         success: 0,
         other: 0,
         api_version: 0,
@@ -298,6 +325,12 @@ pub(crate) fn rewrite_generated(
         rewrite.checks, sends,
         "{input}: each of the {sends} sends should check its inputs before writing its URL: has \
          progenitor changed how a send begins?"
+    );
+    assert!(
+        rewrite.bodies == with_body && !tokens.contains(". json ("),
+        "{input}: {with_body} sends take a body and {} of them were made to write it with \
+         `crate::pipeline::json`: has progenitor changed how it writes a body?",
+        rewrite.bodies
     );
     assert!(
         rewrite.unset > 0 && unset_left == 0 && rewrite.invalid_request > 0 && invalid_left == 0,

@@ -55,7 +55,9 @@
 //!    `src/spec.rs`) as the typed values they are, in one call that names the operation by its
 //!    place in the table `build.rs` read off the generated code (`src/operations.rs`; `build.rs`
 //!    puts `Pipeline::check` into every `send`), which also refuses a service without an
-//!    endpoint. In `exec`, the query is put in its one encoding. Bad input is never sent.
+//!    endpoint. The same walk measures the body's JSON, which the `send` writes into a buffer
+//!    of that length (`src/pipeline/json.rs`). In `exec`, the query is put in its one encoding.
+//!    Bad input is never sent.
 //! 2. **Attempt** (`src/pipeline/attempt.rs`): credentials are resolved (`src/auth.rs`,
 //!    `src/provider/`, `src/project.rs`), the request is signed (`src/signer.rs`) and sent to the
 //!    current endpoint (`src/pipeline/endpoints.rs`), and the body is read, bounded.

@@ -5,7 +5,8 @@
 //!    they are, against the description (`validate`), naming its operation by reference into
 //!    the table build.rs read off the generated code (`operations`; build.rs puts the call into
 //!    every `send`, so every request that reaches `exec` passed it). A failure is carried back
-//!    like every other (`carry`).
+//!    like every other (`carry`). The check's walk measures the body's JSON too, and the `send`
+//!    writes the body into a buffer of that length ([`json`]), not one that grows.
 //! 1. **Preflight** (`exec`): put the query into the one encoding every request uses (RFC 3986,
 //!    sorted, as the official SDK sends it). This runs before the call's future ([`Call`]) is
 //!    made, so that the future holds only the span and the boxed attempts.
@@ -36,6 +37,7 @@ mod carry;
 mod convert;
 mod decode;
 mod endpoints;
+mod json;
 mod replay;
 mod segment;
 mod unprocessed;
@@ -43,6 +45,7 @@ mod unprocessed;
 pub(crate) use convert::builder_error;
 pub(crate) use decode::decode;
 pub(crate) use endpoints::Endpoints;
+pub(crate) use json::json;
 pub(crate) use segment::Segment;
 
 use std::{
@@ -149,7 +152,9 @@ impl Pipeline {
     /// Checks the inputs of a call of `id`, parameters and body, against the description before
     /// the generated `send` writes them into its request: `build.rs` puts this call into every
     /// `send`, with the operation and a tuple of the inputs. A failure is the call's carried
-    /// error, as every failure of the pipeline is (`carry`).
+    /// error, as every failure of the pipeline is (`carry`). Returns the length of the body's
+    /// JSON as the check's walk measured it (0 without a body), which the `send` hands to
+    /// [`json`] with the body.
     // The error is the response the generated `send` hands back as it is (progenitor's
     // `Error::UnexpectedResponse`), made only when an input breaks a rule.
     #[allow(clippy::result_large_err)]
@@ -158,7 +163,7 @@ impl Pipeline {
         &self,
         id: &'static OperationId,
         inputs: &I,
-    ) -> Result<(), reqwest::Response> {
+    ) -> Result<usize, reqwest::Response> {
         self.described(id)
             .and_then(|op| crate::validate::check(op, inputs))
             .map_err(|error| {

@@ -21,12 +21,20 @@ use crate::{
 /// into the request: each parameter, then the body, in the order of [`Operation::params`]
 /// (`build.rs` writes the call with them in that order). The error names the first input at
 /// fault (`hook_id`, `body.subscript_events[0].action`).
+///
+/// Returns the length of the body's JSON, as far as the walk can tell without writing it
+/// ([`checker::Walked::json_len`]; 0 without a body): the size of the buffer the body is
+/// written into (`pipeline::json`).
 #[inline]
-pub(crate) fn check<I: Inputs + ?Sized>(op: &Operation, inputs: &I) -> Result<()> {
-    let mut each = Each { op, next: 0 };
+pub(crate) fn check<I: Inputs + ?Sized>(op: &Operation, inputs: &I) -> Result<usize> {
+    let mut each = Each {
+        op,
+        next: 0,
+        json_len: 0,
+    };
     inputs.each(&mut each)?;
     match each.next == op.params.len() + usize::from(op.body.is_some()) {
-        true => Ok(()),
+        true => Ok(each.json_len),
         false => Err(each.miscount()),
     }
 }
@@ -42,6 +50,8 @@ pub(crate) trait Inputs {
 pub(crate) struct Each<'a> {
     op: &'a Operation,
     next: usize,
+    /// The length of the body's JSON, once the body is checked.
+    json_len: usize,
 }
 
 impl Each<'_> {
@@ -51,12 +61,13 @@ impl Each<'_> {
         let (op, i) = (self.op, self.next);
         self.next += 1;
         match (op.params.get(i), &op.body) {
-            (Some(param), _) => match checker::check(&param.rules, &param.name, value)? {
+            (Some(param), _) => match checker::check(&param.rules, &param.name, value)?.seen {
                 Seen::Null if param.required => Err(Error::invalid(&param.name, "is required")),
                 _ => Ok(()),
             },
             (None, Some(body)) if i == op.params.len() => {
-                checker::check(body, "body", value).map(drop)
+                self.json_len = checker::check(body, "body", value)?.json_len;
+                Ok(())
             }
             _ => Err(self.miscount()),
         }
@@ -366,6 +377,13 @@ mod tests {
             json.as_ref().map_err(ToString::to_string),
             "{body:?}"
         );
+        // A body that passes was measured on the way: to the byte, as its text needs no escape.
+        let id = operations::find(Service::Repo, generated).unwrap();
+        let op = crate::spec::of(Service::Repo).operation(id);
+        if let Ok(walked) = checker::check(op.body.as_ref().unwrap(), "body", body) {
+            let written = serde_json::to_vec(body).unwrap();
+            assert_eq!(walked.json_len, written.len(), "{body:?}");
+        }
     }
 
     fn text(max: usize) -> impl Strategy<Value = Option<String>> {

@@ -2,8 +2,12 @@
 //! it. A typed body is checked as it would be serialized, without writing or reading JSON; a
 //! parameter goes through the very same rules as the scalar its schema describes; and a JSON
 //! body (the fake server's) is checked once parsed.
+//!
+//! On the way, the walk adds up the length of the JSON serde_json will write for the value,
+//! escapes aside, so that the body is written into a buffer of that size
+//! (`pipeline::json`) rather than one that grows as it is written.
 
-use std::{borrow::Cow, fmt};
+use std::{borrow::Cow, cell::Cell, fmt};
 
 use serde::ser::{self, Impossible, Serialize};
 use serde_json::Value;
@@ -14,15 +18,29 @@ use super::{
 };
 use crate::{Error, Result, spec::Rules};
 
+/// What the walk of a value that keeps to its rules found.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Walked {
+    /// What the value was (`null` or `None`, `true`, filled…), for the required inputs.
+    pub seen: Seen,
+    /// The length of the value's JSON as serde_json writes it, but for two things: the escapes
+    /// a string may need are not counted, and a number with a fraction counts as the 24 bytes
+    /// it may take. So it is exact for text without a character to escape and for integers.
+    pub json_len: usize,
+}
+
 /// Checks `value` against `rules`; `root` names it in errors (`body`, or a parameter's name).
-/// Tells whether the value was `null` (or `None`).
-pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T) -> Result<Seen> {
-    let field = Field::Root(root);
+pub(super) fn check<T: Serialize + ?Sized>(rules: &Rules, root: &str, value: &T) -> Result<Walked> {
+    let (field, len) = (Field::Root(root), Cell::new(0));
     match value.serialize(Checker {
         rules: Some(rules),
         field: &field,
+        len: &len,
     }) {
-        Ok(seen) => Ok(seen),
+        Ok(seen) => Ok(Walked {
+            seen,
+            json_len: len.get(),
+        }),
         Err(stop) => Err(stop.into_error(root)),
     }
 }
@@ -91,9 +109,30 @@ impl ser::Error for Stop {
 struct Checker<'a> {
     rules: Option<&'a Rules>,
     field: &'a Field<'a>,
+    /// The length of the JSON walked so far (see [`Walked::json_len`]).
+    len: &'a Cell<usize>,
 }
 
 impl<'a> Checker<'a> {
+    /// `n` more bytes of JSON.
+    #[inline]
+    fn wrote(&self, n: usize) {
+        self.len.set(self.len.get() + n);
+    }
+
+    /// The same walk, one level down.
+    #[inline]
+    fn at<'b>(&self, rules: Option<&'b Rules>, field: &'b Field<'b>) -> Checker<'b>
+    where
+        'a: 'b,
+    {
+        Checker {
+            rules,
+            field,
+            len: self.len,
+        }
+    }
+
     #[inline]
     fn rule(&self, rule: impl FnOnce(&Rules) -> Result<()>) -> Result<(), Stop> {
         match self.rules {
@@ -125,6 +164,8 @@ impl<'a> Checker<'a> {
 
     #[inline]
     fn string(&self, v: &str) -> Result<Seen, Stop> {
+        // The quotes; what needs escaping only adds to it.
+        self.wrote(v.len() + 2);
         self.rule(|s| {
             check_shape(s, Shape::Str, self.field, || Value::from(v).to_string())?;
             // A string is compared with the allowed ones as it is; the JSON value is made only
@@ -149,6 +190,7 @@ impl<'a> Checker<'a> {
 
     fn items(self) -> Result<Items<'a>, Stop> {
         self.rule(|s| check_shape(s, Shape::Arr, self.field, || "an array".to_owned()))?;
+        self.wrote(2);
         Ok(Items {
             items: self.rules.and_then(|r| r.items.as_deref()),
             checker: self,
@@ -158,6 +200,7 @@ impl<'a> Checker<'a> {
 
     fn members(self) -> Result<Members<'a>, Stop> {
         self.rule(|s| check_shape(s, Shape::Obj, self.field, || "an object".to_owned()))?;
+        self.wrote(2);
         let required = self.rules.map_or(0, |r| r.required.len());
         Ok(Members {
             checker: self,
@@ -165,6 +208,7 @@ impl<'a> Checker<'a> {
             seen: Vec::new(),
             key: None,
             next: 0,
+            written: false,
         })
     }
 
@@ -185,10 +229,9 @@ struct Items<'a> {
 impl Items<'_> {
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
         let field = Field::Item(self.checker.field, self.count);
-        value.serialize(Checker {
-            rules: self.items,
-            field: &field,
-        })?;
+        // The comma before every element but the first.
+        self.checker.wrote(usize::from(self.count > 0));
+        value.serialize(self.checker.at(self.items, &field))?;
         self.count += 1;
         Ok(())
     }
@@ -213,6 +256,8 @@ struct Members<'a> {
     key: Option<String>,
     /// Where to look for the next member's rules first (see [`Rules::property`]).
     next: usize,
+    /// A member was walked: the next one follows a comma.
+    written: bool,
 }
 
 impl Members<'_> {
@@ -221,18 +266,19 @@ impl Members<'_> {
         name: Cow<'static, str>,
         value: &T,
     ) -> Result<(), Stop> {
-        // A member the description does not name is not checked.
-        let Some(rules) = self.checker.rules else {
-            return Ok(());
-        };
-        let Some(prop) = rules.property(&name, &mut self.next) else {
-            return Ok(());
-        };
+        // `"name":`, and the comma before every member but the first.
+        self.checker
+            .wrote(name.len() + 3 + usize::from(self.written));
+        self.written = true;
+        let rules = self.checker.rules;
+        let prop = rules.and_then(|r| r.property(&name, &mut self.next));
         let field = Field::Member(self.checker.field, &name);
-        let got = value.serialize(Checker {
-            rules: Some(prop),
-            field: &field,
-        })?;
+        // A member the description does not name is walked for its length alone: no rule
+        // applies to it.
+        let got = value.serialize(self.checker.at(prop, &field))?;
+        let (Some(rules), Some(_)) = (rules, prop) else {
+            return Ok(());
+        };
         if let Some(i) = rules.required.iter().position(|r| *r == name)
             && i < 63
         {
@@ -275,6 +321,11 @@ impl Members<'_> {
     }
 }
 
+/// The decimal digits of `n`.
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
 /// A number of a narrower type is checked as its widest kind.
 macro_rules! widen {
     ($($method:ident($narrow:ty) => $wide:ident),+) => {$(
@@ -296,6 +347,7 @@ impl<'a> ser::Serializer for Checker<'a> {
     type SerializeStructVariant = Impossible<Seen, Stop>;
 
     fn serialize_bool(self, v: bool) -> Result<Seen, Stop> {
+        self.wrote(if v { 4 } else { 5 });
         self.scalar(Shape::Bool, None, || Value::Bool(v))?;
         Ok(if v { Seen::True } else { Seen::Other })
     }
@@ -309,18 +361,23 @@ impl<'a> ser::Serializer for Checker<'a> {
         serialize_f32(f32) => serialize_f64
     );
     fn serialize_i64(self, v: i64) -> Result<Seen, Stop> {
+        self.wrote(digits(v.unsigned_abs()) + usize::from(v < 0));
         self.scalar(Shape::Int, Some(v as f64), || Value::from(v))?;
         Ok(Seen::Other)
     }
     fn serialize_u64(self, v: u64) -> Result<Seen, Stop> {
+        self.wrote(digits(v));
         self.scalar(Shape::Int, Some(v as f64), || Value::from(v))?;
         Ok(Seen::Other)
     }
     fn serialize_f64(self, v: f64) -> Result<Seen, Stop> {
         // JSON has no NaN or infinity: serde_json writes them as `null`.
         if !v.is_finite() {
+            self.wrote(4);
             return Ok(Seen::Null);
         }
+        // The most serde_json's shortest form of a float takes.
+        self.wrote(24);
         self.scalar(Shape::Num, Some(v), || Value::from(v))?;
         Ok(Seen::Other)
     }
@@ -337,15 +394,18 @@ impl<'a> ser::Serializer for Checker<'a> {
         items.done()
     }
     fn serialize_none(self) -> Result<Seen, Stop> {
+        self.wrote(4);
         Ok(Seen::Null)
     }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Seen, Stop> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<Seen, Stop> {
+        self.wrote(4);
         Ok(Seen::Null)
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<Seen, Stop> {
+        self.wrote(4);
         Ok(Seen::Null)
     }
     fn serialize_unit_variant(
@@ -570,6 +630,52 @@ mod tests {
                 other => panic!("{root}: {other:?}"),
             }
         }
+    }
+
+    /// The walk measures the JSON serde_json writes: every kind of value, to the byte, but for
+    /// the escapes (one byte more for each `"`, `\\` and `\n` here) and a float's fraction.
+    #[test]
+    fn the_walk_measures_the_json_it_walks() {
+        use super::check;
+
+        let open = Rules::default();
+        let value = serde_json::json!({
+            "text": "plain, é and 中",
+            "numbers": [0, 7, 10, 99, 100, -1, -10, 18446744073709551615u64, i64::MIN],
+            "flags": [true, false, null],
+            "nested": { "empty": {}, "none": [] },
+        });
+        let walked = check(&open, "body", &value).unwrap();
+        assert_eq!(walked.json_len, serde_json::to_vec(&value).unwrap().len());
+        let escaped = serde_json::json!({ "a\"b": "c\\d\ne" });
+        let walked = check(&open, "body", &escaped).unwrap();
+        assert_eq!(
+            walked.json_len + 3,
+            serde_json::to_vec(&escaped).unwrap().len()
+        );
+        let float = serde_json::json!([1.5]);
+        let walked = check(&open, "body", &float).unwrap();
+        assert_eq!(walked.json_len, 2 + 24);
+        // A struct's fields, an `Option` written as `null`, a unit variant and a tuple.
+        #[derive(serde::Serialize)]
+        enum Kind {
+            Repo,
+        }
+        #[derive(serde::Serialize)]
+        struct Typed {
+            id: i32,
+            kind: Kind,
+            missing: Option<String>,
+            pair: (u8, char),
+        }
+        let typed = Typed {
+            id: -42,
+            kind: Kind::Repo,
+            missing: None,
+            pair: (255, 'x'),
+        };
+        let walked = check(&open, "body", &typed).unwrap();
+        assert_eq!(walked.json_len, serde_json::to_vec(&typed).unwrap().len());
     }
 
     /// A member name written with escapes is the same member; a body that is not UTF-8 is
