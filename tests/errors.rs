@@ -235,27 +235,32 @@ async fn bad_success_bodies_are_decode_errors_with_status_and_request_id() {
     );
 }
 
+/// The error of one `ShowRepositoryWebhook` at `endpoint`, tried once.
+async fn show_once_at(endpoint: String) -> Error {
+    let c = codearts_webhooks::Client::builder()
+        .credentials(codearts_webhooks::Credentials::token("t"))
+        .repo_endpoint(endpoint)
+        .retry(codearts_webhooks::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = c
+        .repo()
+        .show_repository_webhook()
+        .repository_id(1)
+        .hook_id(1)
+        .send()
+        .await
+        .unwrap_err();
+    Error::from(e)
+}
+
 #[tokio::test]
 async fn a_connection_refused_is_a_connect_error() {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let c = codearts_webhooks::Client::builder()
-        .credentials(codearts_webhooks::Credentials::token("t"))
-        .repo_endpoint(format!("http://127.0.0.1:{port}"))
-        .retry(codearts_webhooks::RetryPolicy::none())
-        .build()
-        .unwrap();
-    let e = Error::from(
-        c.repo()
-            .show_repository_webhook()
-            .repository_id(1)
-            .hook_id(1)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = show_once_at(format!("http://127.0.0.1:{port}")).await;
     assert!(matches!(e, Error::Connect(_)), "{e:?}");
     assert!(e.is_retryable());
     assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
@@ -278,21 +283,7 @@ async fn a_failed_tls_handshake_is_a_tls_error() {
         let answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
         socket.write_all(answer).await.unwrap();
     });
-    let c = codearts_webhooks::Client::builder()
-        .credentials(codearts_webhooks::Credentials::token("t"))
-        .repo_endpoint(format!("https://127.0.0.1:{port}"))
-        .retry(codearts_webhooks::RetryPolicy::none())
-        .build()
-        .unwrap();
-    let e = Error::from(
-        c.repo()
-            .show_repository_webhook()
-            .repository_id(1)
-            .hook_id(1)
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let e = show_once_at(format!("https://127.0.0.1:{port}")).await;
     server.await.unwrap();
     assert!(matches!(e, Error::Tls(_)), "{e:?}");
     assert!(!e.is_retryable(), "a handshake fails the same way again");
