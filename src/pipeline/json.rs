@@ -1,7 +1,7 @@
 //! A call's body written as JSON, into a buffer of the size the input checks measured.
 //! `build.rs` makes every generated `send` with a body call [`json`] in place of reqwest's
 //! `RequestBuilder::json`, which writes into a buffer that starts at 128 bytes and grows (and
-//! is copied) as often as it fills: four times for a 1 KB body.
+//! is copied) as often as it fills: three times for a 1 KB body.
 
 use reqwest::{
     RequestBuilder,
