@@ -148,6 +148,13 @@ struct Generated {
     inputs: Vec<(String, String)>,
 }
 
+impl Generated {
+    /// The `send` takes a body.
+    fn has_body(&self) -> bool {
+        self.inputs.iter().any(|(wire, _)| wire == "body")
+    }
+}
+
 /// Emits the operation table (see the module docs) from the generated `send`s.
 fn operation_table(input: &str, spec: &serde_json::Value, found: &[Generated]) -> String {
     let mut entries = Vec::new();

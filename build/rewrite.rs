@@ -95,8 +95,9 @@ pub(crate) fn rewrite_generated(
             }) else {
                 return;
             };
-            let inputs = &self.found[index].inputs;
-            let vars = inputs
+            let found = &self.found[index];
+            let vars = found
+                .inputs
                 .iter()
                 .map(|(_, var)| syn::Ident::new(var, proc_macro2::Span::call_site()));
             let module = syn::Ident::new(self.module, proc_macro2::Span::call_site());
@@ -107,10 +108,9 @@ pub(crate) fn rewrite_generated(
                     .map_err(Error::UnexpectedResponse)?
             );
             // The length of the body's JSON goes to `crate::pipeline::json` (below).
-            let with_body = inputs.iter().any(|(wire, _)| wire == "body");
             f.block.stmts.insert(
                 at,
-                match with_body {
+                match found.has_body() {
                     true => syn::parse_quote!(let json_len = #check;),
                     false => syn::parse_quote!(#check;),
                 },
@@ -288,10 +288,7 @@ pub(crate) fn rewrite_generated(
         }
     }
     let sends = found.len();
-    let with_body = found
-        .iter()
-        .filter(|g| g.inputs.iter().any(|(wire, _)| wire == "body"))
-        .count();
+    let with_body = found.iter().filter(|g| g.has_body()).count();
     let expected: usize = found.iter().map(|g| g.decoded.len()).sum();
     let mut rewrite = Rewrite {
         found,
